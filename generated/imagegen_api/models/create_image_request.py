@@ -1,0 +1,396 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.image_background import ImageBackground, check_image_background
+from ..models.image_quality import ImageQuality, check_image_quality
+from ..models.image_style import ImageStyle, check_image_style
+from ..models.moderation import Moderation, check_moderation
+from ..models.output_format import OutputFormat, check_output_format
+from ..models.response_format import ResponseFormat, check_response_format
+from ..types import UNSET, Unset
+
+T = TypeVar("T", bound="CreateImageRequest")
+
+
+@_attrs_define
+class CreateImageRequest:
+    """The body of a generation request."""
+
+    prompt: str
+    """ What the images should show. Models have shorter limits than this contract's 32000
+    characters: 1000 for `dall-e-2`, 4000 for `dall-e-3`.
+     """
+    model: None | str | Unset = UNSET
+    """ The model that creates the images. The OpenAI models are `dall-e-2`, `dall-e-3`,
+    `gpt-image-1`, `gpt-image-1-mini`, `gpt-image-1.5` and `gpt-image-2`; other servers name
+    their own (for example `sd-1.5-ggml` on LocalAI). What each model accepts is listed in
+    the contract's `x-imagegen-models`. When left out, generations use `dall-e-2`, edits `gpt-image-1.5`
+    and variations `dall-e-2`.
+     """
+    n: int | None | Unset = UNSET
+    """ How many images to create, 1 to 10 (server default 1). `dall-e-3` makes one only. """
+    size: None | str | Unset = UNSET
+    """ `WIDTHxHEIGHT` in pixels, or `auto` to let the model choose. Each model takes its own set:
+    `dall-e-2` 256x256, 512x512, 1024x1024; `dall-e-3` 1024x1024, 1792x1024, 1024x1792; the
+    GPT image models 1024x1024, 1536x1024, 1024x1536 and auto; `gpt-image-2` also any size
+    whose sides are multiples of 16, with a ratio of at most 3:1 and at most 3840x2160.
+     """
+    quality: ImageQuality | None | str | Unset = UNSET
+    """ How much effort goes into each image (server default `auto`). `low`, `medium` and `high`
+    are for the GPT image models, `standard` and `hd` for `dall-e-3`; `dall-e-2` knows only
+    `standard`.
+     """
+    response_format: None | ResponseFormat | str | Unset = UNSET
+    """ How `dall-e-2` and `dall-e-3` return images: a `url` valid for 60 minutes (their default)
+    or the bytes as `b64_json`. GPT image models always return `b64_json` and reject this field.
+     """
+    style: ImageStyle | None | str | Unset = UNSET
+    """ The look of `dall-e-3` images (default `vivid`); no other model takes it. """
+    background: ImageBackground | None | str | Unset = UNSET
+    """ Background of GPT image model output (default `auto`). `transparent` needs an output
+    format with an alpha channel, `png` or `webp`.
+     """
+    output_format: None | OutputFormat | str | Unset = UNSET
+    """ The file format of GPT image model output (default `png`). """
+    output_compression: int | None | Unset = UNSET
+    """ Compression level in percent for `jpeg` and `webp` output of GPT image models (default 100). """
+    moderation: Moderation | None | str | Unset = UNSET
+    """ How strict content filtering is for GPT image models (default `auto`). """
+    stream: bool | None | Unset = UNSET
+    """ Answer with server-sent events instead of one JSON body (GPT image models; default false). """
+    partial_images: int | None | Unset = UNSET
+    """ How many partial images a stream sends before each final image, 0 to 3 (default 0). A
+    server may finish before sending them all.
+     """
+    user: str | Unset = UNSET
+    """ An identifier of the end user on whose behalf the request is made, to help detect abuse. """
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        prompt = self.prompt
+
+        model: None | str | Unset
+        if isinstance(self.model, Unset):
+            model = UNSET
+        else:
+            model = self.model
+
+        n: int | None | Unset
+        if isinstance(self.n, Unset):
+            n = UNSET
+        else:
+            n = self.n
+
+        size: None | str | Unset
+        if isinstance(self.size, Unset):
+            size = UNSET
+        else:
+            size = self.size
+
+        quality: None | str | Unset
+        if isinstance(self.quality, Unset):
+            quality = UNSET
+        elif isinstance(self.quality, str):
+            quality = self.quality
+        else:
+            quality = self.quality
+
+        response_format: None | str | Unset
+        if isinstance(self.response_format, Unset):
+            response_format = UNSET
+        elif isinstance(self.response_format, str):
+            response_format = self.response_format
+        else:
+            response_format = self.response_format
+
+        style: None | str | Unset
+        if isinstance(self.style, Unset):
+            style = UNSET
+        elif isinstance(self.style, str):
+            style = self.style
+        else:
+            style = self.style
+
+        background: None | str | Unset
+        if isinstance(self.background, Unset):
+            background = UNSET
+        elif isinstance(self.background, str):
+            background = self.background
+        else:
+            background = self.background
+
+        output_format: None | str | Unset
+        if isinstance(self.output_format, Unset):
+            output_format = UNSET
+        elif isinstance(self.output_format, str):
+            output_format = self.output_format
+        else:
+            output_format = self.output_format
+
+        output_compression: int | None | Unset
+        if isinstance(self.output_compression, Unset):
+            output_compression = UNSET
+        else:
+            output_compression = self.output_compression
+
+        moderation: None | str | Unset
+        if isinstance(self.moderation, Unset):
+            moderation = UNSET
+        elif isinstance(self.moderation, str):
+            moderation = self.moderation
+        else:
+            moderation = self.moderation
+
+        stream: bool | None | Unset
+        if isinstance(self.stream, Unset):
+            stream = UNSET
+        else:
+            stream = self.stream
+
+        partial_images: int | None | Unset
+        if isinstance(self.partial_images, Unset):
+            partial_images = UNSET
+        else:
+            partial_images = self.partial_images
+
+        user = self.user
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "prompt": prompt,
+            }
+        )
+        if model is not UNSET:
+            field_dict["model"] = model
+        if n is not UNSET:
+            field_dict["n"] = n
+        if size is not UNSET:
+            field_dict["size"] = size
+        if quality is not UNSET:
+            field_dict["quality"] = quality
+        if response_format is not UNSET:
+            field_dict["response_format"] = response_format
+        if style is not UNSET:
+            field_dict["style"] = style
+        if background is not UNSET:
+            field_dict["background"] = background
+        if output_format is not UNSET:
+            field_dict["output_format"] = output_format
+        if output_compression is not UNSET:
+            field_dict["output_compression"] = output_compression
+        if moderation is not UNSET:
+            field_dict["moderation"] = moderation
+        if stream is not UNSET:
+            field_dict["stream"] = stream
+        if partial_images is not UNSET:
+            field_dict["partial_images"] = partial_images
+        if user is not UNSET:
+            field_dict["user"] = user
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        prompt = d.pop("prompt")
+
+        def _parse_model(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        model = _parse_model(d.pop("model", UNSET))
+
+        def _parse_n(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        n = _parse_n(d.pop("n", UNSET))
+
+        def _parse_size(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        size = _parse_size(d.pop("size", UNSET))
+
+        def _parse_quality(data: object) -> ImageQuality | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                quality_type_0 = check_image_quality(data)
+
+                return quality_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImageQuality | None | str | Unset, data)
+
+        quality = _parse_quality(d.pop("quality", UNSET))
+
+        def _parse_response_format(data: object) -> None | ResponseFormat | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                response_format_type_0 = check_response_format(data)
+
+                return response_format_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | ResponseFormat | str | Unset, data)
+
+        response_format = _parse_response_format(d.pop("response_format", UNSET))
+
+        def _parse_style(data: object) -> ImageStyle | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                style_type_0 = check_image_style(data)
+
+                return style_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImageStyle | None | str | Unset, data)
+
+        style = _parse_style(d.pop("style", UNSET))
+
+        def _parse_background(data: object) -> ImageBackground | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                background_type_0 = check_image_background(data)
+
+                return background_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImageBackground | None | str | Unset, data)
+
+        background = _parse_background(d.pop("background", UNSET))
+
+        def _parse_output_format(data: object) -> None | OutputFormat | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                output_format_type_0 = check_output_format(data)
+
+                return output_format_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OutputFormat | str | Unset, data)
+
+        output_format = _parse_output_format(d.pop("output_format", UNSET))
+
+        def _parse_output_compression(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        output_compression = _parse_output_compression(d.pop("output_compression", UNSET))
+
+        def _parse_moderation(data: object) -> Moderation | None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                moderation_type_0 = check_moderation(data)
+
+                return moderation_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Moderation | None | str | Unset, data)
+
+        moderation = _parse_moderation(d.pop("moderation", UNSET))
+
+        def _parse_stream(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        stream = _parse_stream(d.pop("stream", UNSET))
+
+        def _parse_partial_images(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        partial_images = _parse_partial_images(d.pop("partial_images", UNSET))
+
+        user = d.pop("user", UNSET)
+
+        create_image_request = cls(
+            prompt=prompt,
+            model=model,
+            n=n,
+            size=size,
+            quality=quality,
+            response_format=response_format,
+            style=style,
+            background=background,
+            output_format=output_format,
+            output_compression=output_compression,
+            moderation=moderation,
+            stream=stream,
+            partial_images=partial_images,
+            user=user,
+        )
+
+        create_image_request.additional_properties = d
+        return create_image_request
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,5 @@
+"""The `imagegen` command."""
+
+from .main import main
+
+__all__ = ["main"]

@@ -1,0 +1,55 @@
+"""`imagegen models`: show the per-model rules."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Sequence
+
+from ..rules import ModelRules, default_catalog
+
+
+def run_models(names: Sequence[str], *, as_json: bool) -> int:
+    """Print the rules of the named models (all when none are named)."""
+    catalog = default_catalog()
+    chosen: list[ModelRules] = []
+    for name in names:
+        rules = catalog.get(name)
+        if rules is None:
+            known = ", ".join(model.name for model in catalog)
+            print(f"imagegen models: unknown model {name!r}; known: {known}", file=sys.stderr)
+            return 2
+        chosen.append(rules)
+    chosen = chosen or list(catalog)
+    if as_json:
+        print(json.dumps({m.name: dataclasses.asdict(m) for m in chosen}, indent=2))
+        return 0
+    for rules in chosen:
+        print(describe(rules))
+    return 0
+
+
+def describe(rules: ModelRules) -> str:
+    """A few lines a person can read: what the model does and takes."""
+
+    def listed(values: tuple[str, ...]) -> str:
+        return ", ".join(values) if values else "(not taken)"
+
+    sizes = listed(rules.sizes)
+    if rules.custom_sizes is not None:
+        sizes += f"; or {rules.custom_sizes.describe()}"
+    lines = [
+        rules.name + (f" (also {', '.join(rules.aliases)})" if rules.aliases else ""),
+        f"  operations       {', '.join(rules.operations)}",
+        f"  n                1 to {rules.max_n}",
+        f"  sizes            {sizes} (default {rules.default_size})",
+        f"  quality          {listed(rules.qualities)}",
+        f"  style            {listed(rules.styles)}",
+        f"  response_format  {listed(rules.response_formats)} (returns {rules.default_response_format})",
+        f"  output_format    {listed(rules.output_formats)}",
+        f"  background       {listed(rules.backgrounds)}",
+        f"  streaming        {'yes' if rules.streaming else 'no'}",
+        f"  prompt           up to {rules.prompt_max_length} characters",
+    ]
+    return "\n".join(lines) + "\n"

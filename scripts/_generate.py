@@ -1,0 +1,295 @@
+"""Regenerate generated/imagegen_api from openapi/images.yaml (run through scripts/generate).
+
+The contract is strict, because the reference server and the conformance runner use it as the
+oracle. The generated client must be lenient, because real servers answer with values and
+shapes the contract does not list. So the generator does not read images.yaml itself but a
+lenient copy derived from it here (see `lenient_copy`). The strict contract is shipped beside
+the generated code as `imagegen_api/openapi.json`, for the server, the client's checks and the
+conformance runner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONTRACT = ROOT / "openapi" / "images.yaml"
+CONFIG = ROOT / "openapi" / "generator.yaml"
+TEMPLATES = ROOT / "openapi" / "templates"
+TARGET = ROOT / "generated" / "imagegen_api"
+SHIPPED_CONTRACT = "openapi.json"
+SCHEMA_REF = "#/components/schemas/"
+
+Json = Any
+
+
+# ---- the lenient copy ------------------------------------------------------------------------
+
+
+def lenient_copy(contract: Json) -> Json:
+    """Return the generator's input: the contract with what breaks clients taken out.
+
+    - Every string enum becomes open: `anyOf: [<the enum>, string]`, so a caller can send a
+      value the contract does not list yet and a response with a new value still parses.
+    - Response schemas lose `required` and every property may be null, so an answer without
+      `created` or with `"usage": null` parses.
+    - Object-level `anyOf`/`oneOf` made only of `required` lists (one of image/image[], one of
+      b64_json/url, ...) are dropped: they are rules for servers, and the generator cannot
+      express them.
+    - Properties marked `x-imagegen-server-only` are dropped: servers must accept them, the
+      client does not send them (the single `image` part of edits, beside `image[]`).
+    - `text/event-stream` answers are dropped: the generator cannot stream (the overlay does,
+      parsing each event with the generated event models).
+    """
+    doc = copy.deepcopy(contract)
+    doc.pop("x-imagegen-models", None)
+    for response in _all_responses(doc):
+        response.get("content", {}).pop("text/event-stream", None)
+
+    schemas: dict[str, Json] = doc["components"]["schemas"]
+    request_names = _reachable(schemas, _request_body_schemas(doc))
+    for name, schema in schemas.items():
+        _describe_from_references(schema, schemas)
+        _drop_server_only_properties(schema)
+        _drop_required_only_alternatives(schema)
+        if name not in request_names and schema.get("type") == "object":
+            _relax_response_object(schema)
+
+    enum_names = {
+        name for name, schema in schemas.items() if schema.get("type") == "string" and "enum" in schema
+    }
+    for name, schema in schemas.items():
+        if name in enum_names:
+            continue
+        schemas[name] = _open_enums(schema, enum_names)
+    return doc
+
+
+def _all_responses(doc: Json) -> Iterator[Json]:
+    yield from doc.get("components", {}).get("responses", {}).values()
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            if isinstance(operation, dict):
+                for response in operation.get("responses", {}).values():
+                    if "$ref" not in response:
+                        yield response
+
+
+def _request_body_schemas(doc: Json) -> list[Json]:
+    found = []
+    for path_item in doc["paths"].values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                for media in operation["requestBody"]["content"].values():
+                    found.append(media["schema"])
+    return found
+
+
+def _reachable(schemas: dict[str, Json], roots: list[Json]) -> set[str]:
+    """Names of the component schemas that `roots` reference, directly or not."""
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith(SCHEMA_REF):
+                name = ref.removeprefix(SCHEMA_REF)
+                if name not in seen:
+                    seen.add(name)
+                    stack.append(schemas[name])
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return seen
+
+
+def _describe_from_references(schema: Json, schemas: dict[str, Json]) -> None:
+    """Give each property the description of the schema it references, if it has none.
+
+    The generator documents an attribute only from the property's own description, and the
+    contract keeps shared descriptions on the referenced schemas (ImageQuality, ...).
+    """
+    for prop in schema.get("properties", {}).values():
+        if "description" in prop:
+            continue
+        for candidate in [prop, *prop.get("anyOf", []), *prop.get("oneOf", [])]:
+            target = schemas.get(candidate.get("$ref", "").removeprefix(SCHEMA_REF), {})
+            if target.get("type") != "object" and "description" in target:
+                if "$ref" in prop:  # siblings of $ref are ignored by the generator: wrap it
+                    ref = prop.pop("$ref")
+                    prop["allOf"] = [{"$ref": ref}]
+                prop["description"] = target["description"]
+                break
+
+
+def _drop_server_only_properties(schema: Json) -> None:
+    properties = schema.get("properties", {})
+    for name in [name for name, prop in properties.items() if prop.get("x-imagegen-server-only")]:
+        del properties[name]
+        for keyword in ("anyOf", "oneOf"):
+            schema[keyword] = [alt for alt in schema.get(keyword, []) if alt.get("required") != [name]]
+            if not schema[keyword]:
+                del schema[keyword]
+        if name in schema.get("required", []):
+            schema["required"].remove(name)
+
+
+def _drop_required_only_alternatives(schema: Json) -> None:
+    for keyword in ("anyOf", "oneOf"):
+        alternatives = schema.get(keyword)
+        if alternatives and all(set(alt) == {"required"} for alt in alternatives):
+            del schema[keyword]
+
+
+def _relax_response_object(schema: Json) -> None:
+    schema.pop("required", None)
+    for name, prop in list(schema.get("properties", {}).items()):
+        if "const" in prop or _allows_null(prop):
+            continue
+        description = prop.pop("description", None) if "$ref" not in prop else None
+        relaxed: Json = {"anyOf": [prop, {"type": "null"}]}
+        if description:
+            relaxed["description"] = description
+        schema["properties"][name] = relaxed
+
+
+def _allows_null(schema: Json) -> bool:
+    kind = schema.get("type")
+    if kind == "null" or (isinstance(kind, list) and "null" in kind):
+        return True
+    return any(_allows_null(alt) for alt in schema.get("anyOf", []) + schema.get("oneOf", []))
+
+
+def _open_enums(node: Json, enum_names: set[str]) -> Json:
+    """Widen every use of a string enum in `node` to also take any string."""
+    if isinstance(node, list):
+        return [_open_enums(item, enum_names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if _is_string_enum(node, enum_names):
+        return {"anyOf": [node, {"type": "string"}]}
+    result = {}
+    for key, value in node.items():
+        if key in ("anyOf", "oneOf") and isinstance(value, list):
+            widened = []
+            for alt in value:
+                widened.append(_open_enums(alt, enum_names) if not _is_string_enum(alt, enum_names) else alt)
+                if _is_string_enum(alt, enum_names) and {"type": "string"} not in value:
+                    widened.append({"type": "string"})
+            result[key] = widened
+        else:
+            result[key] = _open_enums(value, enum_names)
+    return result
+
+
+def _is_string_enum(node: Json, enum_names: set[str]) -> bool:
+    if not isinstance(node, dict):
+        return False
+    ref = node.get("$ref", "")
+    if ref.startswith(SCHEMA_REF) and ref.removeprefix(SCHEMA_REF) in enum_names:
+        return True
+    return node.get("type") == "string" and "enum" in node
+
+
+# ---- generation ------------------------------------------------------------------------------
+
+
+def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
+    """Generate the package under `workdir` and return its directory."""
+    try:
+        contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise SystemExit(f"scripts/generate: {CONTRACT.relative_to(ROOT)} is not valid YAML:\n{error}") from None
+    generator_input = workdir / "images.lenient.json"
+    lenient_text = json.dumps(lenient_copy(contract), indent=2, ensure_ascii=False) + "\n"
+    generator_input.write_text(lenient_text, encoding="utf-8")
+    if lenient_out is not None:
+        lenient_out.write_text(lenient_text, encoding="utf-8")
+
+    package = workdir / "imagegen_api"
+    command = [
+        "openapi-python-client",
+        "generate",
+        "--path", str(generator_input),
+        "--config", str(CONFIG),
+        "--custom-template-path", str(TEMPLATES),
+        "--meta", "none",
+        "--output-path", str(package),
+        "--overwrite",
+        "--fail-on-warning",
+    ]  # fmt: skip
+    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"scripts/generate: openapi-python-client failed (exit {done.returncode})")
+
+    # Without project metadata (--meta none) the generator writes no PEP 561 marker.
+    (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
+    shipped = json.dumps(contract, indent=1, ensure_ascii=False) + "\n"
+    (package / SHIPPED_CONTRACT).write_text(shipped, encoding="utf-8")
+    return package
+
+
+def differences(expected: Path, actual: Path) -> list[str]:
+    """Paths (relative to the package) that differ, byte for byte, between two trees."""
+
+    def files(top: Path) -> dict[str, Path]:
+        return {
+            path.relative_to(top).as_posix(): path
+            for path in top.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts
+        }
+
+    want, have = files(expected), files(actual)
+    found = [f"{name} (missing from generated/)" for name in want.keys() - have.keys()]
+    found += [f"{name} (not produced by the contract)" for name in have.keys() - want.keys()]
+    found += [
+        f"{name} (differs)"
+        for name in want.keys() & have.keys()
+        if want[name].read_bytes() != have[name].read_bytes()
+    ]
+    return sorted(found)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/generate", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="fail, listing files, if generated/ is stale")
+    parser.add_argument("--lenient", type=Path, metavar="FILE", help="also write the generator input to FILE")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="imagegen-generate-") as tmp:
+        fresh = generate_into(Path(tmp), args.lenient)
+        if args.check:
+            if not TARGET.is_dir():
+                print(f"scripts/generate --check: {TARGET.relative_to(ROOT)} does not exist")
+                return 1
+            stale = differences(fresh, TARGET)
+            if stale:
+                print("scripts/generate --check: generated/imagegen_api does not match openapi/images.yaml:")
+                for line in stale:
+                    print(f"  {line}")
+                print("Run scripts/generate and commit the result.")
+                return 1
+            print("scripts/generate --check: generated/imagegen_api matches the contract.")
+            return 0
+        if TARGET.exists():
+            shutil.rmtree(TARGET)
+        shutil.copytree(fresh, TARGET)
+    print(f"scripts/generate: wrote {TARGET.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
