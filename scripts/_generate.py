@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -59,20 +60,17 @@ def lenient_copy(contract: Json) -> Json:
 
     schemas: dict[str, Json] = doc["components"]["schemas"]
     request_names = _reachable(schemas, _request_body_schemas(doc))
-    for name, schema in schemas.items():
+    enum_names = {
+        name for name, schema in schemas.items() if schema.get("type") == "string" and "enum" in schema
+    }
+    for name, schema in list(schemas.items()):
+        if name not in enum_names:
+            schemas[name] = schema = _open_enums(schema, enum_names)
         _describe_from_references(schema, schemas)
         _drop_server_only_properties(schema)
         _drop_required_only_alternatives(schema)
         if name not in request_names and schema.get("type") == "object":
             _relax_response_object(schema)
-
-    enum_names = {
-        name for name, schema in schemas.items() if schema.get("type") == "string" and "enum" in schema
-    }
-    for name, schema in schemas.items():
-        if name in enum_names:
-            continue
-        schemas[name] = _open_enums(schema, enum_names)
     return doc
 
 
@@ -122,14 +120,11 @@ def _describe_from_references(schema: Json, schemas: dict[str, Json]) -> None:
     contract keeps shared descriptions on the referenced schemas (ImageQuality, ...).
     """
     for prop in schema.get("properties", {}).values():
-        if "description" in prop:
+        if "description" in prop or "$ref" in prop:  # a direct $ref keeps its own description
             continue
-        for candidate in [prop, *prop.get("anyOf", []), *prop.get("oneOf", [])]:
+        for candidate in [*prop.get("anyOf", []), *prop.get("oneOf", [])]:
             target = schemas.get(candidate.get("$ref", "").removeprefix(SCHEMA_REF), {})
             if target.get("type") != "object" and "description" in target:
-                if "$ref" in prop:  # siblings of $ref are ignored by the generator: wrap it
-                    ref = prop.pop("$ref")
-                    prop["allOf"] = [{"$ref": ref}]
                 prop["description"] = target["description"]
                 break
 
@@ -211,7 +206,9 @@ def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
     try:
         contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise SystemExit(f"scripts/generate: {CONTRACT.relative_to(ROOT)} is not valid YAML:\n{error}") from None
+        raise SystemExit(
+            f"scripts/generate: {CONTRACT.relative_to(ROOT)} is not valid YAML:\n{error}"
+        ) from None
     generator_input = workdir / "images.lenient.json"
     lenient_text = json.dumps(lenient_copy(contract), indent=2, ensure_ascii=False) + "\n"
     generator_input.write_text(lenient_text, encoding="utf-8")
@@ -219,8 +216,11 @@ def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
         lenient_out.write_text(lenient_text, encoding="utf-8")
 
     package = workdir / "imagegen_api"
+    generator = Path(sys.executable).parent / "openapi-python-client"
+    if not generator.exists():
+        raise SystemExit(f"scripts/generate: {generator} is missing; run scripts/install first")
     command = [
-        "openapi-python-client",
+        str(generator),
         "generate",
         "--path", str(generator_input),
         "--config", str(CONFIG),
@@ -230,7 +230,10 @@ def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
         "--overwrite",
         "--fail-on-warning",
     ]  # fmt: skip
-    done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+    # The pinned generator and the ruff its post hooks run live beside this interpreter.
+    tools = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": os.pathsep.join([tools, os.environ.get("PATH", "")])}
+    done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stdout + done.stderr)
         raise SystemExit(f"scripts/generate: openapi-python-client failed (exit {done.returncode})")

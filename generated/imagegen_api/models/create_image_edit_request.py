@@ -1,31 +1,19 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.image_background import ImageBackground, check_image_background
+from ..models.image_quality import ImageQuality, check_image_quality
+from ..models.input_fidelity import InputFidelity, check_input_fidelity
+from ..models.output_format import OutputFormat, check_output_format
+from ..models.response_format import ResponseFormat, check_response_format
 from ..types import UNSET, File, FileTypes, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_image_edit_request_background import (
-        CreateImageEditRequestBackground,
-    )
-    from ..models.create_image_edit_request_input_fidelity import (
-        CreateImageEditRequestInputFidelity,
-    )
-    from ..models.create_image_edit_request_output_format import (
-        CreateImageEditRequestOutputFormat,
-    )
-    from ..models.create_image_edit_request_quality import CreateImageEditRequestQuality
-    from ..models.create_image_edit_request_response_format import (
-        CreateImageEditRequestResponseFormat,
-    )
-
 
 T = TypeVar("T", bound="CreateImageEditRequest")
 
@@ -64,24 +52,24 @@ class CreateImageEditRequest:
     GPT image models 1024x1024, 1536x1024, 1024x1536 and auto; `gpt-image-2` also any size
     whose sides are multiples of 16, with a ratio of at most 3:1 and at most 3840x2160.
      """
-    quality: CreateImageEditRequestQuality | Unset = UNSET
+    quality: ImageQuality | str | Unset = UNSET
     """ How much effort goes into each image (server default `auto`). `low`, `medium` and `high`
     are for the GPT image models, `standard` and `hd` for `dall-e-3`; `dall-e-2` knows only
     `standard`.
      """
-    response_format: CreateImageEditRequestResponseFormat | Unset = UNSET
+    response_format: ResponseFormat | str | Unset = UNSET
     """ How `dall-e-2` and `dall-e-3` return images: a `url` valid for 60 minutes (their default)
     or the bytes as `b64_json`. GPT image models always return `b64_json` and reject this field.
      """
-    background: CreateImageEditRequestBackground | Unset = UNSET
+    background: ImageBackground | str | Unset = UNSET
     """ Background of GPT image model output (default `auto`). `transparent` needs an output
     format with an alpha channel, `png` or `webp`.
      """
-    output_format: CreateImageEditRequestOutputFormat | Unset = UNSET
+    output_format: OutputFormat | str | Unset = UNSET
     """ The file format of GPT image model output (default `png`). """
     output_compression: int | Unset = UNSET
     """ Compression level in percent for `jpeg` and `webp` output of GPT image models (default 100). """
-    input_fidelity: CreateImageEditRequestInputFidelity | Unset = UNSET
+    input_fidelity: InputFidelity | str | Unset = UNSET
     """ How closely an edit keeps the style and features (faces in particular) of the input images
     (default `low`). Taken by `gpt-image-1`, `gpt-image-1.5` and later, not `gpt-image-1-mini`.
      """
@@ -116,27 +104,47 @@ class CreateImageEditRequest:
 
         size = self.size
 
-        quality: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.quality, Unset):
-            quality = self.quality.to_dict()
+        quality: str | Unset
+        if isinstance(self.quality, Unset):
+            quality = UNSET
+        elif isinstance(self.quality, str):
+            quality = self.quality
+        else:
+            quality = self.quality
 
-        response_format: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.response_format, Unset):
-            response_format = self.response_format.to_dict()
+        response_format: str | Unset
+        if isinstance(self.response_format, Unset):
+            response_format = UNSET
+        elif isinstance(self.response_format, str):
+            response_format = self.response_format
+        else:
+            response_format = self.response_format
 
-        background: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.background, Unset):
-            background = self.background.to_dict()
+        background: str | Unset
+        if isinstance(self.background, Unset):
+            background = UNSET
+        elif isinstance(self.background, str):
+            background = self.background
+        else:
+            background = self.background
 
-        output_format: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.output_format, Unset):
-            output_format = self.output_format.to_dict()
+        output_format: str | Unset
+        if isinstance(self.output_format, Unset):
+            output_format = UNSET
+        elif isinstance(self.output_format, str):
+            output_format = self.output_format
+        else:
+            output_format = self.output_format
 
         output_compression = self.output_compression
 
-        input_fidelity: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.input_fidelity, Unset):
-            input_fidelity = self.input_fidelity.to_dict()
+        input_fidelity: str | Unset
+        if isinstance(self.input_fidelity, Unset):
+            input_fidelity = UNSET
+        elif isinstance(self.input_fidelity, str):
+            input_fidelity = self.input_fidelity
+        else:
+            input_fidelity = self.input_fidelity
 
         stream = self.stream
 
@@ -204,28 +212,37 @@ class CreateImageEditRequest:
             files.extend(types.form_field("size", self.size))
 
         if not isinstance(self.quality, Unset):
-            files.append(("quality", (None, json.dumps(self.quality.to_dict()).encode(), "application/json")))
+            if isinstance(self.quality, str):
+                files.append(("quality", (None, str(self.quality).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("quality", self.quality))
 
         if not isinstance(self.response_format, Unset):
-            files.append(
-                ("response_format", (None, json.dumps(self.response_format.to_dict()).encode(), "application/json"))
-            )
+            if isinstance(self.response_format, str):
+                files.append(("response_format", (None, str(self.response_format).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("response_format", self.response_format))
 
         if not isinstance(self.background, Unset):
-            files.append(("background", (None, json.dumps(self.background.to_dict()).encode(), "application/json")))
+            if isinstance(self.background, str):
+                files.append(("background", (None, str(self.background).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("background", self.background))
 
         if not isinstance(self.output_format, Unset):
-            files.append(
-                ("output_format", (None, json.dumps(self.output_format.to_dict()).encode(), "application/json"))
-            )
+            if isinstance(self.output_format, str):
+                files.append(("output_format", (None, str(self.output_format).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("output_format", self.output_format))
 
         if not isinstance(self.output_compression, Unset):
             files.append(("output_compression", (None, str(self.output_compression).encode(), "text/plain")))
 
         if not isinstance(self.input_fidelity, Unset):
-            files.append(
-                ("input_fidelity", (None, json.dumps(self.input_fidelity.to_dict()).encode(), "application/json"))
-            )
+            if isinstance(self.input_fidelity, str):
+                files.append(("input_fidelity", (None, str(self.input_fidelity).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("input_fidelity", self.input_fidelity))
 
         if not isinstance(self.stream, Unset):
             files.append(("stream", (None, b"true" if self.stream else b"false", "text/plain")))
@@ -243,22 +260,6 @@ class CreateImageEditRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_image_edit_request_background import (
-            CreateImageEditRequestBackground,  # noqa: PLC0415
-        )
-        from ..models.create_image_edit_request_input_fidelity import (
-            CreateImageEditRequestInputFidelity,  # noqa: PLC0415
-        )
-        from ..models.create_image_edit_request_output_format import (
-            CreateImageEditRequestOutputFormat,  # noqa: PLC0415
-        )
-        from ..models.create_image_edit_request_quality import (
-            CreateImageEditRequestQuality,  # noqa: PLC0415
-        )
-        from ..models.create_image_edit_request_response_format import (
-            CreateImageEditRequestResponseFormat,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         prompt = d.pop("prompt")
 
@@ -284,42 +285,82 @@ class CreateImageEditRequest:
 
         size = d.pop("size", UNSET)
 
-        _quality = d.pop("quality", UNSET)
-        quality: CreateImageEditRequestQuality | Unset
-        if isinstance(_quality, Unset):
-            quality = UNSET
-        else:
-            quality = CreateImageEditRequestQuality.from_dict(_quality)
+        def _parse_quality(data: object) -> ImageQuality | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                quality_type_0 = check_image_quality(data)
 
-        _response_format = d.pop("response_format", UNSET)
-        response_format: CreateImageEditRequestResponseFormat | Unset
-        if isinstance(_response_format, Unset):
-            response_format = UNSET
-        else:
-            response_format = CreateImageEditRequestResponseFormat.from_dict(_response_format)
+                return quality_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImageQuality | str | Unset, data)
 
-        _background = d.pop("background", UNSET)
-        background: CreateImageEditRequestBackground | Unset
-        if isinstance(_background, Unset):
-            background = UNSET
-        else:
-            background = CreateImageEditRequestBackground.from_dict(_background)
+        quality = _parse_quality(d.pop("quality", UNSET))
 
-        _output_format = d.pop("output_format", UNSET)
-        output_format: CreateImageEditRequestOutputFormat | Unset
-        if isinstance(_output_format, Unset):
-            output_format = UNSET
-        else:
-            output_format = CreateImageEditRequestOutputFormat.from_dict(_output_format)
+        def _parse_response_format(data: object) -> ResponseFormat | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                response_format_type_0 = check_response_format(data)
+
+                return response_format_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ResponseFormat | str | Unset, data)
+
+        response_format = _parse_response_format(d.pop("response_format", UNSET))
+
+        def _parse_background(data: object) -> ImageBackground | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                background_type_0 = check_image_background(data)
+
+                return background_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ImageBackground | str | Unset, data)
+
+        background = _parse_background(d.pop("background", UNSET))
+
+        def _parse_output_format(data: object) -> OutputFormat | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                output_format_type_0 = check_output_format(data)
+
+                return output_format_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(OutputFormat | str | Unset, data)
+
+        output_format = _parse_output_format(d.pop("output_format", UNSET))
 
         output_compression = d.pop("output_compression", UNSET)
 
-        _input_fidelity = d.pop("input_fidelity", UNSET)
-        input_fidelity: CreateImageEditRequestInputFidelity | Unset
-        if isinstance(_input_fidelity, Unset):
-            input_fidelity = UNSET
-        else:
-            input_fidelity = CreateImageEditRequestInputFidelity.from_dict(_input_fidelity)
+        def _parse_input_fidelity(data: object) -> InputFidelity | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                input_fidelity_type_0 = check_input_fidelity(data)
+
+                return input_fidelity_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(InputFidelity | str | Unset, data)
+
+        input_fidelity = _parse_input_fidelity(d.pop("input_fidelity", UNSET))
 
         stream = d.pop("stream", UNSET)
 

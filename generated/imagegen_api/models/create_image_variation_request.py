@@ -1,21 +1,15 @@
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
+from ..models.response_format import ResponseFormat, check_response_format
 from ..types import UNSET, File, Unset
-
-if TYPE_CHECKING:
-    from ..models.create_image_variation_request_response_format import (
-        CreateImageVariationRequestResponseFormat,
-    )
-
 
 T = TypeVar("T", bound="CreateImageVariationRequest")
 
@@ -41,7 +35,7 @@ class CreateImageVariationRequest:
     GPT image models 1024x1024, 1536x1024, 1024x1536 and auto; `gpt-image-2` also any size
     whose sides are multiples of 16, with a ratio of at most 3:1 and at most 3840x2160.
      """
-    response_format: CreateImageVariationRequestResponseFormat | Unset = UNSET
+    response_format: ResponseFormat | str | Unset = UNSET
     """ How `dall-e-2` and `dall-e-3` return images: a `url` valid for 60 minutes (their default)
     or the bytes as `b64_json`. GPT image models always return `b64_json` and reject this field.
      """
@@ -58,9 +52,13 @@ class CreateImageVariationRequest:
 
         size = self.size
 
-        response_format: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.response_format, Unset):
-            response_format = self.response_format.to_dict()
+        response_format: str | Unset
+        if isinstance(self.response_format, Unset):
+            response_format = UNSET
+        elif isinstance(self.response_format, str):
+            response_format = self.response_format
+        else:
+            response_format = self.response_format
 
         user = self.user
 
@@ -99,9 +97,10 @@ class CreateImageVariationRequest:
             files.extend(types.form_field("size", self.size))
 
         if not isinstance(self.response_format, Unset):
-            files.append(
-                ("response_format", (None, json.dumps(self.response_format.to_dict()).encode(), "application/json"))
-            )
+            if isinstance(self.response_format, str):
+                files.append(("response_format", (None, str(self.response_format).encode(), "text/plain")))
+            else:
+                files.extend(types.form_field("response_format", self.response_format))
 
         if not isinstance(self.user, Unset):
             files.extend(types.form_field("user", self.user))
@@ -113,10 +112,6 @@ class CreateImageVariationRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.create_image_variation_request_response_format import (
-            CreateImageVariationRequestResponseFormat,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         image = File(payload=BytesIO(d.pop("image")))
 
@@ -126,12 +121,20 @@ class CreateImageVariationRequest:
 
         size = d.pop("size", UNSET)
 
-        _response_format = d.pop("response_format", UNSET)
-        response_format: CreateImageVariationRequestResponseFormat | Unset
-        if isinstance(_response_format, Unset):
-            response_format = UNSET
-        else:
-            response_format = CreateImageVariationRequestResponseFormat.from_dict(_response_format)
+        def _parse_response_format(data: object) -> ResponseFormat | str | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                response_format_type_0 = check_response_format(data)
+
+                return response_format_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(ResponseFormat | str | Unset, data)
+
+        response_format = _parse_response_format(d.pop("response_format", UNSET))
 
         user = d.pop("user", UNSET)
 

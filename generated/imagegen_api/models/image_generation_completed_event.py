@@ -12,18 +12,12 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.output_format import OutputFormat, check_output_format
+from ..models.streamed_background import StreamedBackground, check_streamed_background
+from ..models.streamed_quality import StreamedQuality, check_streamed_quality
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
-    from ..models.image_generation_completed_event_background_type_0 import (
-        ImageGenerationCompletedEventBackgroundType0,
-    )
-    from ..models.image_generation_completed_event_output_format_type_0 import (
-        ImageGenerationCompletedEventOutputFormatType0,
-    )
-    from ..models.image_generation_completed_event_quality_type_0 import (
-        ImageGenerationCompletedEventQualityType0,
-    )
     from ..models.image_usage import ImageUsage
 
 
@@ -40,26 +34,16 @@ class ImageGenerationCompletedEvent:
     created_at: int | None | Unset = UNSET
     """ When the event was made, in seconds since the Unix epoch. """
     size: None | str | Unset = UNSET
-    """ The requested size. """
-    quality: ImageGenerationCompletedEventQualityType0 | None | Unset = UNSET
+    quality: None | str | StreamedQuality | Unset = UNSET
     """ The requested quality. """
-    background: ImageGenerationCompletedEventBackgroundType0 | None | Unset = UNSET
+    background: None | str | StreamedBackground | Unset = UNSET
     """ The requested background. """
-    output_format: ImageGenerationCompletedEventOutputFormatType0 | None | Unset = UNSET
+    output_format: None | OutputFormat | str | Unset = UNSET
     """ The file format of GPT image model output (default `png`). """
     usage: ImageUsage | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.image_generation_completed_event_background_type_0 import (
-            ImageGenerationCompletedEventBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_completed_event_output_format_type_0 import (
-            ImageGenerationCompletedEventOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_completed_event_quality_type_0 import (
-            ImageGenerationCompletedEventQualityType0,  # noqa: PLC0415
-        )
         from ..models.image_usage import ImageUsage  # noqa: PLC0415
 
         type_ = self.type_
@@ -82,27 +66,27 @@ class ImageGenerationCompletedEvent:
         else:
             size = self.size
 
-        quality: dict[str, Any] | None | Unset
+        quality: None | str | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
-        elif isinstance(self.quality, ImageGenerationCompletedEventQualityType0):
-            quality = self.quality.to_dict()
+        elif isinstance(self.quality, str):
+            quality = self.quality
         else:
             quality = self.quality
 
-        background: dict[str, Any] | None | Unset
+        background: None | str | Unset
         if isinstance(self.background, Unset):
             background = UNSET
-        elif isinstance(self.background, ImageGenerationCompletedEventBackgroundType0):
-            background = self.background.to_dict()
+        elif isinstance(self.background, str):
+            background = self.background
         else:
             background = self.background
 
-        output_format: dict[str, Any] | None | Unset
+        output_format: None | str | Unset
         if isinstance(self.output_format, Unset):
             output_format = UNSET
-        elif isinstance(self.output_format, ImageGenerationCompletedEventOutputFormatType0):
-            output_format = self.output_format.to_dict()
+        elif isinstance(self.output_format, str):
+            output_format = self.output_format
         else:
             output_format = self.output_format
 
@@ -138,15 +122,6 @@ class ImageGenerationCompletedEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.image_generation_completed_event_background_type_0 import (
-            ImageGenerationCompletedEventBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_completed_event_output_format_type_0 import (
-            ImageGenerationCompletedEventOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_completed_event_quality_type_0 import (
-            ImageGenerationCompletedEventQualityType0,  # noqa: PLC0415
-        )
         from ..models.image_usage import ImageUsage  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -181,54 +156,54 @@ class ImageGenerationCompletedEvent:
 
         size = _parse_size(d.pop("size", UNSET))
 
-        def _parse_quality(data: object) -> ImageGenerationCompletedEventQualityType0 | None | Unset:
+        def _parse_quality(data: object) -> None | str | StreamedQuality | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                quality_type_0 = ImageGenerationCompletedEventQualityType0.from_dict(data)
+                quality_type_0_type_0 = check_streamed_quality(data)
 
-                return quality_type_0
+                return quality_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationCompletedEventQualityType0 | None | Unset, data)
+            return cast(None | str | StreamedQuality | Unset, data)
 
         quality = _parse_quality(d.pop("quality", UNSET))
 
-        def _parse_background(data: object) -> ImageGenerationCompletedEventBackgroundType0 | None | Unset:
+        def _parse_background(data: object) -> None | str | StreamedBackground | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                background_type_0 = ImageGenerationCompletedEventBackgroundType0.from_dict(data)
+                background_type_0_type_0 = check_streamed_background(data)
 
-                return background_type_0
+                return background_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationCompletedEventBackgroundType0 | None | Unset, data)
+            return cast(None | str | StreamedBackground | Unset, data)
 
         background = _parse_background(d.pop("background", UNSET))
 
-        def _parse_output_format(data: object) -> ImageGenerationCompletedEventOutputFormatType0 | None | Unset:
+        def _parse_output_format(data: object) -> None | OutputFormat | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                output_format_type_0 = ImageGenerationCompletedEventOutputFormatType0.from_dict(data)
+                output_format_type_0_type_0 = check_output_format(data)
 
-                return output_format_type_0
+                return output_format_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationCompletedEventOutputFormatType0 | None | Unset, data)
+            return cast(None | OutputFormat | str | Unset, data)
 
         output_format = _parse_output_format(d.pop("output_format", UNSET))
 

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import (
-    TYPE_CHECKING,
     Any,
     Literal,
     TypeVar,
@@ -12,19 +11,10 @@ from typing import (
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.output_format import OutputFormat, check_output_format
+from ..models.streamed_background import StreamedBackground, check_streamed_background
+from ..models.streamed_quality import StreamedQuality, check_streamed_quality
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.image_generation_partial_image_event_background_type_0 import (
-        ImageGenerationPartialImageEventBackgroundType0,
-    )
-    from ..models.image_generation_partial_image_event_output_format_type_0 import (
-        ImageGenerationPartialImageEventOutputFormatType0,
-    )
-    from ..models.image_generation_partial_image_event_quality_type_0 import (
-        ImageGenerationPartialImageEventQualityType0,
-    )
-
 
 T = TypeVar("T", bound="ImageGenerationPartialImageEvent")
 
@@ -39,28 +29,17 @@ class ImageGenerationPartialImageEvent:
     created_at: int | None | Unset = UNSET
     """ When the event was made, in seconds since the Unix epoch. """
     size: None | str | Unset = UNSET
-    """ The requested size. """
-    quality: ImageGenerationPartialImageEventQualityType0 | None | Unset = UNSET
+    quality: None | str | StreamedQuality | Unset = UNSET
     """ The requested quality. """
-    background: ImageGenerationPartialImageEventBackgroundType0 | None | Unset = UNSET
+    background: None | str | StreamedBackground | Unset = UNSET
     """ The requested background. """
-    output_format: ImageGenerationPartialImageEventOutputFormatType0 | None | Unset = UNSET
+    output_format: None | OutputFormat | str | Unset = UNSET
     """ The file format of GPT image model output (default `png`). """
     partial_image_index: int | None | Unset = UNSET
     """ Which partial image this is, counting from 0. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        from ..models.image_generation_partial_image_event_background_type_0 import (
-            ImageGenerationPartialImageEventBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_partial_image_event_output_format_type_0 import (
-            ImageGenerationPartialImageEventOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_partial_image_event_quality_type_0 import (
-            ImageGenerationPartialImageEventQualityType0,  # noqa: PLC0415
-        )
-
         type_ = self.type_
 
         b64_json: None | str | Unset
@@ -81,27 +60,27 @@ class ImageGenerationPartialImageEvent:
         else:
             size = self.size
 
-        quality: dict[str, Any] | None | Unset
+        quality: None | str | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
-        elif isinstance(self.quality, ImageGenerationPartialImageEventQualityType0):
-            quality = self.quality.to_dict()
+        elif isinstance(self.quality, str):
+            quality = self.quality
         else:
             quality = self.quality
 
-        background: dict[str, Any] | None | Unset
+        background: None | str | Unset
         if isinstance(self.background, Unset):
             background = UNSET
-        elif isinstance(self.background, ImageGenerationPartialImageEventBackgroundType0):
-            background = self.background.to_dict()
+        elif isinstance(self.background, str):
+            background = self.background
         else:
             background = self.background
 
-        output_format: dict[str, Any] | None | Unset
+        output_format: None | str | Unset
         if isinstance(self.output_format, Unset):
             output_format = UNSET
-        elif isinstance(self.output_format, ImageGenerationPartialImageEventOutputFormatType0):
-            output_format = self.output_format.to_dict()
+        elif isinstance(self.output_format, str):
+            output_format = self.output_format
         else:
             output_format = self.output_format
 
@@ -135,16 +114,6 @@ class ImageGenerationPartialImageEvent:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.image_generation_partial_image_event_background_type_0 import (
-            ImageGenerationPartialImageEventBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_partial_image_event_output_format_type_0 import (
-            ImageGenerationPartialImageEventOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.image_generation_partial_image_event_quality_type_0 import (
-            ImageGenerationPartialImageEventQualityType0,  # noqa: PLC0415
-        )
-
         d = dict(src_dict)
         type_ = cast(Literal["image_generation.partial_image"] | Unset, d.pop("type", UNSET))
         if type_ != "image_generation.partial_image" and not isinstance(type_, Unset):
@@ -177,54 +146,54 @@ class ImageGenerationPartialImageEvent:
 
         size = _parse_size(d.pop("size", UNSET))
 
-        def _parse_quality(data: object) -> ImageGenerationPartialImageEventQualityType0 | None | Unset:
+        def _parse_quality(data: object) -> None | str | StreamedQuality | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                quality_type_0 = ImageGenerationPartialImageEventQualityType0.from_dict(data)
+                quality_type_0_type_0 = check_streamed_quality(data)
 
-                return quality_type_0
+                return quality_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationPartialImageEventQualityType0 | None | Unset, data)
+            return cast(None | str | StreamedQuality | Unset, data)
 
         quality = _parse_quality(d.pop("quality", UNSET))
 
-        def _parse_background(data: object) -> ImageGenerationPartialImageEventBackgroundType0 | None | Unset:
+        def _parse_background(data: object) -> None | str | StreamedBackground | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                background_type_0 = ImageGenerationPartialImageEventBackgroundType0.from_dict(data)
+                background_type_0_type_0 = check_streamed_background(data)
 
-                return background_type_0
+                return background_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationPartialImageEventBackgroundType0 | None | Unset, data)
+            return cast(None | str | StreamedBackground | Unset, data)
 
         background = _parse_background(d.pop("background", UNSET))
 
-        def _parse_output_format(data: object) -> ImageGenerationPartialImageEventOutputFormatType0 | None | Unset:
+        def _parse_output_format(data: object) -> None | OutputFormat | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                output_format_type_0 = ImageGenerationPartialImageEventOutputFormatType0.from_dict(data)
+                output_format_type_0_type_0 = check_output_format(data)
 
-                return output_format_type_0
+                return output_format_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImageGenerationPartialImageEventOutputFormatType0 | None | Unset, data)
+            return cast(None | OutputFormat | str | Unset, data)
 
         output_format = _parse_output_format(d.pop("output_format", UNSET))
 

@@ -6,16 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.output_format import OutputFormat, check_output_format
+from ..models.result_background import ResultBackground, check_result_background
+from ..models.result_quality import ResultQuality, check_result_quality
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.image import Image
     from ..models.image_usage import ImageUsage
-    from ..models.images_response_background_type_0 import ImagesResponseBackgroundType0
-    from ..models.images_response_output_format_type_0 import (
-        ImagesResponseOutputFormatType0,
-    )
-    from ..models.images_response_quality_type_0 import ImagesResponseQualityType0
 
 
 T = TypeVar("T", bound="ImagesResponse")
@@ -29,11 +27,11 @@ class ImagesResponse:
     """ When the images were created, in seconds since the Unix epoch. """
     data: list[Image] | None | Unset = UNSET
     """ The images, in order. """
-    background: ImagesResponseBackgroundType0 | None | Unset = UNSET
+    background: None | ResultBackground | str | Unset = UNSET
     """ The background the images were given (GPT image models). """
-    output_format: ImagesResponseOutputFormatType0 | None | Unset = UNSET
+    output_format: None | OutputFormat | str | Unset = UNSET
     """ The file format of GPT image model output (default `png`). """
-    quality: ImagesResponseQualityType0 | None | Unset = UNSET
+    quality: None | ResultQuality | str | Unset = UNSET
     """ The quality the images were made at (GPT image models). """
     size: None | str | Unset = UNSET
     """ The size of the images (GPT image models). """
@@ -42,13 +40,6 @@ class ImagesResponse:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.image_usage import ImageUsage  # noqa: PLC0415
-        from ..models.images_response_background_type_0 import (
-            ImagesResponseBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.images_response_output_format_type_0 import (
-            ImagesResponseOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.images_response_quality_type_0 import ImagesResponseQualityType0  # noqa: PLC0415
 
         created: int | None | Unset
         if isinstance(self.created, Unset):
@@ -68,27 +59,27 @@ class ImagesResponse:
         else:
             data = self.data
 
-        background: dict[str, Any] | None | Unset
+        background: None | str | Unset
         if isinstance(self.background, Unset):
             background = UNSET
-        elif isinstance(self.background, ImagesResponseBackgroundType0):
-            background = self.background.to_dict()
+        elif isinstance(self.background, str):
+            background = self.background
         else:
             background = self.background
 
-        output_format: dict[str, Any] | None | Unset
+        output_format: None | str | Unset
         if isinstance(self.output_format, Unset):
             output_format = UNSET
-        elif isinstance(self.output_format, ImagesResponseOutputFormatType0):
-            output_format = self.output_format.to_dict()
+        elif isinstance(self.output_format, str):
+            output_format = self.output_format
         else:
             output_format = self.output_format
 
-        quality: dict[str, Any] | None | Unset
+        quality: None | str | Unset
         if isinstance(self.quality, Unset):
             quality = UNSET
-        elif isinstance(self.quality, ImagesResponseQualityType0):
-            quality = self.quality.to_dict()
+        elif isinstance(self.quality, str):
+            quality = self.quality
         else:
             quality = self.quality
 
@@ -130,13 +121,6 @@ class ImagesResponse:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.image import Image  # noqa: PLC0415
         from ..models.image_usage import ImageUsage  # noqa: PLC0415
-        from ..models.images_response_background_type_0 import (
-            ImagesResponseBackgroundType0,  # noqa: PLC0415
-        )
-        from ..models.images_response_output_format_type_0 import (
-            ImagesResponseOutputFormatType0,  # noqa: PLC0415
-        )
-        from ..models.images_response_quality_type_0 import ImagesResponseQualityType0  # noqa: PLC0415
 
         d = dict(src_dict)
 
@@ -171,54 +155,54 @@ class ImagesResponse:
 
         data = _parse_data(d.pop("data", UNSET))
 
-        def _parse_background(data: object) -> ImagesResponseBackgroundType0 | None | Unset:
+        def _parse_background(data: object) -> None | ResultBackground | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                background_type_0 = ImagesResponseBackgroundType0.from_dict(data)
+                background_type_0_type_0 = check_result_background(data)
 
-                return background_type_0
+                return background_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImagesResponseBackgroundType0 | None | Unset, data)
+            return cast(None | ResultBackground | str | Unset, data)
 
         background = _parse_background(d.pop("background", UNSET))
 
-        def _parse_output_format(data: object) -> ImagesResponseOutputFormatType0 | None | Unset:
+        def _parse_output_format(data: object) -> None | OutputFormat | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                output_format_type_0 = ImagesResponseOutputFormatType0.from_dict(data)
+                output_format_type_0_type_0 = check_output_format(data)
 
-                return output_format_type_0
+                return output_format_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImagesResponseOutputFormatType0 | None | Unset, data)
+            return cast(None | OutputFormat | str | Unset, data)
 
         output_format = _parse_output_format(d.pop("output_format", UNSET))
 
-        def _parse_quality(data: object) -> ImagesResponseQualityType0 | None | Unset:
+        def _parse_quality(data: object) -> None | ResultQuality | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
                 return data
             try:
-                if not isinstance(data, dict):
+                if not isinstance(data, str):
                     raise TypeError()
-                quality_type_0 = ImagesResponseQualityType0.from_dict(data)
+                quality_type_0_type_0 = check_result_quality(data)
 
-                return quality_type_0
+                return quality_type_0_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(ImagesResponseQualityType0 | None | Unset, data)
+            return cast(None | ResultQuality | str | Unset, data)
 
         quality = _parse_quality(d.pop("quality", UNSET))
 

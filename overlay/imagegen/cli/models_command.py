@@ -36,14 +36,14 @@ def describe(rules: ModelRules) -> str:
     def listed(values: tuple[str, ...]) -> str:
         return ", ".join(values) if values else "(not taken)"
 
-    sizes = listed(rules.sizes)
+    sizes = f"{listed(rules.sizes)} (default {rules.default_size})"
     if rules.custom_sizes is not None:
         sizes += f"; or {rules.custom_sizes.describe()}"
     lines = [
         rules.name + (f" (also {', '.join(rules.aliases)})" if rules.aliases else ""),
         f"  operations       {', '.join(rules.operations)}",
         f"  n                1 to {rules.max_n}",
-        f"  sizes            {sizes} (default {rules.default_size})",
+        f"  sizes            {sizes}",
         f"  quality          {listed(rules.qualities)}",
         f"  style            {listed(rules.styles)}",
         f"  response_format  {listed(rules.response_formats)} (returns {rules.default_response_format})",

@@ -1,0 +1,174 @@
+"""A real HTTP server on 127.0.0.1 that records each request and answers as a test tells it.
+
+It runs uvicorn in a background thread on a free port and stops when the `with` block ends.
+Multipart bodies are parsed by python-multipart (a real parser, not the code under test), part
+by part, with each part's headers and exact bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+START_TIMEOUT_S = 10.0
+
+
+@dataclass
+class Part:
+    """One part of a multipart body."""
+
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+@dataclass
+class Recorded:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def parts(self) -> list[Part]:
+        return parse_multipart(self.body, self.headers["content-type"])
+
+
+@dataclass
+class Reply:
+    """What the server answers to the next request."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RecordingServer:
+    """Holds the recorded requests and the queue of replies of a running server."""
+
+    base_url: str = ""
+    requests: list[Recorded] = field(default_factory=list)
+    replies: deque[Reply] = field(default_factory=deque)
+
+    def reply_json(self, payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        """Answer the next request with `payload` as JSON."""
+        body = json.dumps(payload).encode()
+        merged = {"content-type": "application/json", **(headers or {})}
+        self.replies.append(Reply(status, body, merged))
+
+    def reply_raw(self, body: bytes, status: int, content_type: str | None = None) -> None:
+        """Answer the next request with exactly these bytes."""
+        headers = {"content-type": content_type} if content_type else {}
+        self.replies.append(Reply(status, body, headers))
+
+    @property
+    def last(self) -> Recorded:
+        return self.requests[-1]
+
+
+def parse_multipart(body: bytes, content_type: str) -> list[Part]:
+    """Split a multipart/form-data body into its parts with python-multipart."""
+    _, options = parse_options_header(content_type)
+    boundary = options[b"boundary"]
+    parts: list[Part] = []
+    headers: dict[bytes, bytes] = {}
+    header_field = bytearray()
+    header_value = bytearray()
+    data = bytearray()
+
+    def on_part_begin() -> None:
+        headers.clear()
+        data.clear()
+
+    def on_header_field(chunk: bytes, start: int, end: int) -> None:
+        header_field.extend(chunk[start:end])
+
+    def on_header_value(chunk: bytes, start: int, end: int) -> None:
+        header_value.extend(chunk[start:end])
+
+    def on_header_end() -> None:
+        headers[bytes(header_field).lower()] = bytes(header_value)
+        header_field.clear()
+        header_value.clear()
+
+    def on_part_data(chunk: bytes, start: int, end: int) -> None:
+        data.extend(chunk[start:end])
+
+    def on_part_end() -> None:
+        _, disposition = parse_options_header(headers.get(b"content-disposition", b""))
+        filename = disposition.get(b"filename")
+        content_type = headers.get(b"content-type")
+        parts.append(
+            Part(
+                name=disposition[b"name"].decode(),
+                filename=filename.decode() if filename is not None else None,
+                content_type=content_type.decode() if content_type is not None else None,
+                data=bytes(data),
+            )
+        )
+
+    parser = MultipartParser(
+        boundary,
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    parser.write(body)
+    parser.finalize()
+    return parts
+
+
+def _app(state: RecordingServer) -> Starlette:
+    async def record(request: Request) -> Response:
+        body = await request.body()
+        state.requests.append(Recorded(request.method, request.url.path, dict(request.headers), body))
+        reply = state.replies.popleft() if state.replies else Reply(500, b"no reply queued")
+        return Response(reply.body, status_code=reply.status, headers=reply.headers)
+
+    return Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST"])])
+
+
+@contextmanager
+def recording_server() -> Iterator[RecordingServer]:
+    """Run a recording server on a free loopback port for the duration of the block."""
+    state = RecordingServer()
+    config = uvicorn.Config(_app(state), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="recording-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the recording server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    state.base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        yield state
+    finally:
+        server.should_exit = True
+        thread.join(timeout=START_TIMEOUT_S)

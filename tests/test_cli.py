@@ -1,0 +1,68 @@
+"""The `imagegen` command as installed: --version, models, contract."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from imagegen import __version__, load_contract
+
+IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+
+
+def imagegen(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([IMAGEGEN, *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_version() -> None:
+    done = imagegen("--version")
+    assert (done.returncode, done.stdout.strip()) == (0, f"imagegen {__version__}")
+
+
+def test_help_shows_examples() -> None:
+    done = imagegen("--help")
+    assert done.returncode == 0
+    assert "imagegen models gpt-image-2 --json" in done.stdout
+
+
+def test_no_command_prints_usage_and_exits_2() -> None:
+    done = imagegen()
+    assert done.returncode == 2
+    assert "usage: imagegen" in done.stderr
+
+
+def test_models_lists_every_model_readably() -> None:
+    done = imagegen("models")
+    assert done.returncode == 0
+    headings = [line for line in done.stdout.splitlines() if line and not line.startswith(" ")]
+    assert headings == [
+        "dall-e-2",
+        "dall-e-3",
+        "gpt-image-1",
+        "gpt-image-1-mini",
+        "gpt-image-1.5",
+        "gpt-image-2 (also gpt-image-2-2026-04-21)",
+    ]
+
+
+def test_models_json_by_alias() -> None:
+    done = imagegen("models", "gpt-image-2-2026-04-21", "--json")
+    assert done.returncode == 0
+    rules = json.loads(done.stdout)["gpt-image-2"]
+    assert rules["custom_sizes"]["multiple_of"] == 16
+    assert rules["max_n"] == 10
+
+
+def test_unknown_model_names_the_known_ones_and_exits_2() -> None:
+    done = imagegen("models", "dall-e-9")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "unknown model 'dall-e-9'; known: dall-e-2, dall-e-3" in done.stderr
+
+
+def test_contract_prints_the_packaged_contract() -> None:
+    done = imagegen("contract")
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == load_contract()
