@@ -17,7 +17,7 @@ OPERATIONS = {
     "createImageEdit": "/images/edits",
     "createImageVariation": "/images/variations",
 }
-ERROR_STATUSES = ["400", "401", "404", "413", "415", "422", "429", "500", "503"]
+ERROR_STATUSES = ["400", "401", "404", "409", "413", "415", "422", "429", "500", "503"]
 
 
 def resolve(node: dict[str, Any]) -> dict[str, Any]:

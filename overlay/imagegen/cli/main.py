@@ -13,6 +13,8 @@ from .._version import __version__
 
 EXAMPLES = """\
 examples:
+  imagegen serve --no-auth --port 8000
+                                      the reference server, for local development
   imagegen models                     which sizes, n and qualities each model takes
   imagegen models gpt-image-2 --json  one model's rules as JSON
   imagegen contract > images.json     the OpenAPI contract, to feed other tools
@@ -38,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("names", nargs="*", metavar="MODEL", help="only these models (or aliases)")
     models.add_argument("--json", action="store_true", help="print the rules as JSON")
 
+    from .serve_command import add_serve_parser
+
+    add_serve_parser(commands)
+
     contract = commands.add_parser(
         "contract",
         help="print the OpenAPI contract of the image endpoints",
@@ -55,6 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .models_command import run_models
 
         return run_models(args.names, as_json=args.json)
+    if args.command == "serve":
+        from .serve_command import run_serve
+
+        return run_serve(args)
     if args.command == "contract":
         from .contract_command import run_contract
 

@@ -1,0 +1,91 @@
+"""`imagegen serve`: run the reference server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+SERVE_EXAMPLES = """\
+examples:
+  imagegen serve --no-auth                      local use, no token, on 127.0.0.1:8000
+  imagegen serve --port 0 --token s3cret        a free port; clients send 'Bearer s3cret'
+  IMAGEGEN_SERVER_TOKENS=a,b imagegen serve     tokens from the environment
+  imagegen serve --no-auth --model sd-1.5-ggml  also serve a LocalAI-like model (any WxH 64..1024)
+  imagegen serve --no-auth --faults             honour X-Imagegen-Fault headers (for client tests)
+
+The first line on standard output is the base URL (e.g. http://127.0.0.1:8000/v1), printed
+once the server accepts connections. Stop it with Ctrl-C or SIGTERM.
+"""
+
+
+def add_serve_parser(commands: Any) -> None:
+    """Declare `imagegen serve` and its options."""
+    serve = commands.add_parser(
+        "serve",
+        help="run the reference server",
+        description="Run the imagegen reference server: the contract implemented, with real images.",
+        epilog=SERVE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument(
+        "--token", action="append", default=[], metavar="TOKEN", help="accepted bearer token (repeatable)"
+    )
+    serve.add_argument("--no-auth", action="store_true", help="accept requests without a token")
+    serve.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="serve an extra LocalAI-like model (repeatable)",
+    )
+    serve.add_argument(
+        "--models", type=Path, metavar="FILE", help="extra models with their own rules (JSON or YAML)"
+    )
+    serve.add_argument("--faults", action="store_true", help="honour X-Imagegen-Fault headers")
+    serve.add_argument("--quiet", action="store_true", help="no access log")
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serve until interrupted; 2 on a configuration problem."""
+    from ..server import (
+        ConfigError,
+        ServerConfig,
+        declared_model,
+        models_from_file,
+        serve_forever,
+        tokens_from_env,
+    )
+
+    if not 0 <= args.port <= 65535:
+        print(f"imagegen serve: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
+        return 2
+    try:
+        extra = [declared_model(name) for name in args.model]
+        if args.models is not None:
+            extra += models_from_file(args.models)
+        config = ServerConfig(
+            tokens=frozenset(args.token) | tokens_from_env(),
+            auth=not args.no_auth,
+            faults_enabled=args.faults,
+            access_log=not args.quiet,
+        ).with_models(*extra)
+    except ConfigError as error:
+        print(f"imagegen serve: {error}", file=sys.stderr)
+        return 2
+
+    def announce(base_url: str) -> None:
+        print(base_url, flush=True)
+
+    try:
+        serve_forever(config, args.host, args.port, on_ready=announce)
+    except OSError as error:
+        print(
+            f"imagegen serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0

@@ -1,0 +1,335 @@
+"""The ASGI application of the reference server (Starlette)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException, MultiPartParser
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ..rules import Operation
+from . import answers
+from .auth import check_bearer
+from .config import ServerConfig
+from .errors import ApiError, invalid
+from .faults import FAULT_HEADER, Fault, FaultBook
+from .idempotency import IdempotencyCache
+from .policy import Job, resolve
+from .render import render
+from .store import ImageStore
+from .uploads import DecodedImage, decode_upload
+from .validation import FormValue, Upload, check_form, check_json
+
+API_PREFIX = "/v1"
+FILES_ROUTE = "/images/files"
+SCHEMAS = {
+    ("generations", "json"): "CreateImageRequest",
+    ("edits", "multipart"): "CreateImageEditRequest",
+    ("edits", "json"): "CreateImageEditJsonRequest",
+    ("variations", "multipart"): "CreateImageVariationRequest",
+}
+
+
+class DropConnection(Exception):
+    """Raised after the response headers to make the server close the connection (a fault)."""
+
+
+def create_app(config: ServerConfig) -> Starlette:
+    """The reference server as an ASGI application."""
+    state = _State(config)
+
+    def operation(name: Operation) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            return await state.handle(request, name)
+
+        return endpoint
+
+    routes = [
+        Route(f"{API_PREFIX}/images/generations", operation("generations"), methods=["POST"]),
+        Route(f"{API_PREFIX}/images/edits", operation("edits"), methods=["POST"]),
+        Route(f"{API_PREFIX}/images/variations", operation("variations"), methods=["POST"]),
+        Route(f"{API_PREFIX}{FILES_ROUTE}/{{name}}", state.download, methods=["GET"]),
+        Route("/health", _health, methods=["GET"]),
+        Route(f"{API_PREFIX}/health", _health, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(_RequestIdMiddleware)],
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+    )
+
+
+async def _health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = f"Unknown route {request.method} {request.url.path}. The API is under {API_PREFIX}/images/."
+    elif exc.status_code == 405:
+        message = f"{request.method} is not allowed on {request.url.path}."
+    else:
+        message = str(exc.detail)
+    headers = dict(exc.headers or {})
+    return ApiError(exc.status_code, message, headers=headers).response()
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return ApiError(500, "The server failed while answering; retrying may help.").response()
+
+
+class _RequestIdMiddleware:
+    """Gives every answer an `x-request-id` header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = f"req_{secrets.token_hex(12)}".encode()
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class _State:
+    """What the routes share: configuration, stored images, fault counters, idempotency."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = ImageStore(config.url_ttl_s, config.store_max_bytes)
+        self.faults = FaultBook(config.faults_enabled, config.route_faults)
+        self.idempotency = IdempotencyCache(config.idempotency_window_s)
+
+    async def handle(self, request: Request, operation: Operation) -> Response:
+        token = check_bearer(request, self.config.tokens) if self.config.auth else ""
+        fault = self.faults.take(operation, request.headers.get(FAULT_HEADER))
+        if fault is not None:
+            await _strike(fault)
+        body, fingerprint, images, mask = await self._read(request, operation)
+        key = request.headers.get("idempotency-key")
+        scope = (hashlib.sha256(token.encode()).hexdigest(), operation, key or "")
+        if key:
+            remembered = self.idempotency.replay(scope, fingerprint)
+            if remembered is not None:
+                return Response(remembered.body, remembered.status, media_type=remembered.media_type)
+        job = resolve(operation, body, self.config.catalog, images, mask)
+        if fault is not None and fault.drop:
+            return _DroppingResponse()
+        if fault is not None and fault.malformed:
+            return Response(
+                b'{"created": 1, "data": [{"b64_json": "iVBORw0K', 200, media_type="application/json"
+            )
+        if job.stream:
+            truncate = fault.truncate_after if fault is not None else None
+            return StreamingResponse(self._events(job, truncate), media_type="text/event-stream")
+        encoded = await run_in_threadpool(lambda: [render(job, index) for index in range(job.n)])
+        items = [self._item(job, data, request) for data in encoded]
+        payload = json.dumps(answers.images_response(job, items)).encode()
+        if key:
+            self.idempotency.remember(scope, fingerprint, 200, payload, "application/json")
+        return Response(payload, 200, media_type="application/json")
+
+    def _item(self, job: Job, data: bytes, request: Request) -> dict[str, str]:
+        if job.response_format == "url":
+            name = self.store.put(data, job.output_format)
+            return {"url": _file_url(request, name)}
+        return {"b64_json": base64.b64encode(data).decode("ascii")}
+
+    async def _events(self, job: Job, truncate_after: int | None) -> AsyncIterator[bytes]:
+        sent = 0
+        for index in range(job.n):
+            steps = [(k, (k + 1) / (job.partial_images + 1)) for k in range(job.partial_images)]
+            for partial_index, detail in [*steps, (None, 1.0)]:
+                data = await run_in_threadpool(render, job, index, detail)
+                event = answers.stream_event(job, data, partial_index=partial_index)
+                frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+                if truncate_after is not None and sent >= truncate_after:
+                    yield frame[: len(frame) // 2]
+                    return
+                yield frame
+                sent += 1
+                if self.config.stream_delay_s:
+                    await asyncio.sleep(self.config.stream_delay_s)
+
+    async def download(self, request: Request) -> Response:
+        stored = self.store.get(request.path_params["name"])
+        if stored is None:
+            raise ApiError(404, "This image does not exist or its URL has expired.", code="image_not_found")
+        return Response(stored.data, media_type=stored.content_type)
+
+    async def _read(
+        self, request: Request, operation: Operation
+    ) -> tuple[dict[str, Any], str, list[DecodedImage], DecodedImage | None]:
+        """The validated body, its fingerprint, and the decoded uploads."""
+        raw = await _read_limited(request, self.config.limits.max_body_bytes)
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media == "application/json" and (operation, "json") in SCHEMAS:
+            try:
+                parsed = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                raise ApiError(422, "The body is not valid JSON.", code="invalid_json") from None
+            body = check_json(SCHEMAS[(operation, "json")], parsed)
+            self._check_prompt(body)
+            images, mask = self._referenced_images(body)
+            fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+            return body, fingerprint, images, mask
+        if media == "multipart/form-data" and (operation, "multipart") in SCHEMAS:
+            form = await self._form(request, raw)
+            body = check_form(SCHEMAS[(operation, "multipart")], form)
+            self._check_prompt(body)
+            uploads = [value for _, value in form if isinstance(value, Upload)]
+            max_pixels = self.config.limits.max_input_pixels
+            images = [decode_upload(u, max_pixels) for u in uploads if u.field in ("image", "image[]")]
+            masks = [decode_upload(u, max_pixels) for u in uploads if u.field == "mask"]
+            digest = hashlib.sha256()
+            for name, value in form:
+                digest.update(name.encode() + b"\0")
+                digest.update(
+                    hashlib.sha256(value.data).digest() if isinstance(value, Upload) else value.encode()
+                )
+            return body, digest.hexdigest(), images, masks[0] if masks else None
+        accepted = " or ".join(
+            "application/json" if kind == "json" else "multipart/form-data"
+            for (name, kind) in SCHEMAS
+            if name == operation
+        )
+        raise ApiError(
+            415, f"Send the body as {accepted}, not {media or 'nothing'}.", code="unsupported_media_type"
+        )
+
+    def _check_prompt(self, body: dict[str, Any]) -> None:
+        prompt = body.get("prompt")
+        limit = self.config.limits.max_prompt_chars
+        if isinstance(prompt, str) and len(prompt) > limit:
+            raise invalid(f"The prompt is longer than this server's {limit} characters.", param="prompt")
+
+    async def _form(self, request: Request, raw: bytes) -> list[tuple[str, FormValue]]:
+        async def body() -> AsyncGenerator[bytes, None]:
+            yield raw
+
+        limits = self.config.limits
+        parser = MultiPartParser(
+            request.headers, body(), max_files=limits.max_files, max_fields=limits.max_fields
+        )
+        try:
+            form = await parser.parse()
+        except MultiPartException as error:
+            raise ApiError(400, f"The multipart body was refused: {error.message}.") from None
+        items: list[tuple[str, FormValue]] = []
+        for name, value in form.multi_items():
+            if isinstance(value, UploadFile):
+                data = await value.read()
+                items.append((name, Upload(name, value.filename, value.content_type, data)))
+            else:
+                items.append((name, value))
+        await form.close()
+        return items
+
+    def _referenced_images(self, body: dict[str, Any]) -> tuple[list[DecodedImage], DecodedImage | None]:
+        if "images" not in body:
+            return [], None
+        max_pixels = self.config.limits.max_input_pixels
+        images = [
+            decode_upload(_data_url(ref, f"images[{i}]"), max_pixels) for i, ref in enumerate(body["images"])
+        ]
+        mask = decode_upload(_data_url(body["mask"], "mask"), max_pixels) if body.get("mask") else None
+        return images, mask
+
+
+def _file_url(request: Request, name: str) -> str:
+    return f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/{name}"
+
+
+def _data_url(reference: dict[str, str], field: str) -> Upload:
+    """An image given by a data: URL; other references cannot be served here (no fetching)."""
+    if "file_id" in reference:
+        raise invalid(
+            f"No file with id {reference['file_id']!r} exists on this server (it has no files API).",
+            param=f"{field}.file_id",
+            code="file_not_found",
+        )
+    url = reference.get("image_url", "")
+    header, comma, payload = url.partition(",")
+    if not url.startswith("data:") or not comma or not header.endswith(";base64"):
+        raise invalid(
+            "This server does not fetch image URLs; give the image as a base64 data: URL "
+            "or upload it as multipart.",
+            param=f"{field}.image_url",
+        )
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (binascii.Error, ValueError):
+        raise invalid("The data: URL is not valid base64.", param=f"{field}.image_url") from None
+    return Upload(field, None, header[5:].split(";")[0] or None, data)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        if total > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413, f"The request body is larger than this server's limit of {limit} bytes.", code="body_too_large"
+    )
+
+
+async def _strike(fault: Fault) -> None:
+    if fault.latency_s:
+        await asyncio.sleep(fault.latency_s)
+    if fault.status is not None:
+        raise ApiError(
+            fault.status,
+            f"Injected fault ({fault.text}).",
+            code="injected_fault",
+            headers=fault.headers(),
+        )
+
+
+class _DroppingResponse(Response):
+    """Sends the status line and headers, then drops the connection before any body byte."""
+
+    def __init__(self) -> None:
+        super().__init__(b"", 200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"1024")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        raise DropConnection("fault: connection dropped on purpose")

@@ -1,0 +1,96 @@
+"""Run the reference server with uvicorn: in a background thread (tests, demos) or in the
+foreground (`imagegen serve`)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import uvicorn
+
+from .app import API_PREFIX, DropConnection, create_app
+from .config import ServerConfig
+
+START_TIMEOUT_S = 15.0
+STOP_TIMEOUT_S = 15.0
+
+
+class _HideDroppedConnections(logging.Filter):
+    """Dropped connections are faults asked for, not errors worth a traceback in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DropConnection))
+
+
+def _server(
+    config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None] | None
+) -> uvicorn.Server:
+    logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
+    uvicorn_config = uvicorn.Config(
+        create_app(config),
+        host=host,
+        port=port,
+        log_level="info" if config.access_log else "warning",
+        access_log=config.access_log,
+        lifespan="off",
+        timeout_graceful_shutdown=5,
+    )
+
+    class ReadyServer(uvicorn.Server):
+        async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
+            await super().startup(sockets)  # type: ignore[arg-type]
+            if self.started and on_ready is not None:
+                on_ready(base_url_of(self))
+
+    return ReadyServer(uvicorn_config)
+
+
+def base_url_of(server: uvicorn.Server) -> str:
+    """The base URL (ending in /v1) a started server answers on."""
+    host, port = server.servers[0].sockets[0].getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{API_PREFIX}"
+
+
+@contextmanager
+def serve_in_background(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Run a server in a thread for the duration of the block; yields its base URL.
+
+    >>> with serve_in_background(ServerConfig(auth=False)) as base_url:
+    ...     ...  # e.g. http://127.0.0.1:40123/v1
+    """
+    server = _server(config, host, port, on_ready=None)
+    thread = threading.Thread(target=server.run, name="imagegen-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise RuntimeError(f"the reference server did not start on {host}:{port}")
+        time.sleep(0.01)
+    try:
+        yield base_url_of(server)
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT_S)
+
+
+def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+    """Run a server in this thread until SIGINT or SIGTERM; `on_ready(base_url)` once it listens.
+
+    Raises OSError (e.g. address in use) before serving when the address cannot be bound.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((host, port))
+    except OSError:
+        listener.close()
+        raise
+    listener.set_inheritable(True)
+    _server(config, host, port, on_ready).run(sockets=[listener])

@@ -1,0 +1,128 @@
+"""Faults on demand, for testing clients: errors with Retry-After, latency, dropped
+connections, truncated streams and malformed JSON.
+
+Only a server started with faults enabled honours them. A request asks for one with the header
+
+    X-Imagegen-Fault: status=503; times=2; retry-after=1; id=my-test
+
+which makes the first two requests carrying exactly that header answer 503 with `Retry-After: 1`,
+and later ones succeed (so a client's retries can be tested). A fault can also be set for every
+request of an operation (ServerConfig.route_faults). Keys:
+
+    status=CODE         answer CODE (400-599) in the error envelope
+    retry-after=VALUE   with this Retry-After header (seconds or an HTTP date)
+    retry-after-ms=MS   with this retry-after-ms header
+    latency=SECONDS     wait this long first (at most 30), then go on
+    drop                close the connection after the headers, before any body
+    truncate=K          streams: send K events, then half of the next one, then end
+    malformed           answer 200 with a body that is not valid JSON
+    times=N             the first N matching requests get the fault (default 1)
+    id=TEXT             any text, to keep the counters of separate tests apart
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import invalid
+
+FAULT_HEADER = "x-imagegen-fault"
+MAX_LATENCY_S = 30.0
+_FLAGS = {"drop", "malformed"}
+_VALUES = {"status", "retry-after", "retry-after-ms", "latency", "truncate", "times", "id"}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One fault, as parsed from its text."""
+
+    text: str
+    status: int | None = None
+    retry_after: str | None = None
+    retry_after_ms: int | None = None
+    latency_s: float = 0.0
+    drop: bool = False
+    truncate_after: int | None = None
+    malformed: bool = False
+    times: int = 1
+
+    def headers(self) -> dict[str, str]:
+        """The retry headers the faulty answer carries."""
+        headers = {}
+        if self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+        if self.retry_after_ms is not None:
+            headers["retry-after-ms"] = str(self.retry_after_ms)
+        return headers
+
+
+def parse_fault(text: str) -> Fault:
+    """Parse `status=503; times=2; ...`; a 400 naming the header when it is malformed."""
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    for item in filter(None, (part.strip() for part in text.split(";"))):
+        key, sep, value = (piece.strip() for piece in item.partition("="))
+        key = key.lower()
+        if not sep and key in _FLAGS:
+            flags.add(key)
+        elif sep and key in _VALUES:
+            values[key] = value
+        else:
+            raise _bad(f"unknown item {item!r}")
+    try:
+        status = int(values["status"]) if "status" in values else None
+        fault = Fault(
+            text=text,
+            status=status,
+            retry_after=values.get("retry-after"),
+            retry_after_ms=int(values["retry-after-ms"]) if "retry-after-ms" in values else None,
+            latency_s=min(float(values.get("latency", 0)), MAX_LATENCY_S),
+            drop="drop" in flags,
+            truncate_after=int(values["truncate"]) if "truncate" in values else None,
+            malformed="malformed" in flags,
+            times=int(values.get("times", 1)),
+        )
+    except ValueError as error:
+        raise _bad(str(error)) from None
+    if status is not None and not 400 <= status <= 599:
+        raise _bad("status must be between 400 and 599")
+    if (
+        fault.times < 1
+        or fault.latency_s < 0
+        or (fault.truncate_after is not None and fault.truncate_after < 0)
+    ):
+        raise _bad("times must be at least 1; latency and truncate cannot be negative")
+    return fault
+
+
+def _bad(reason: str) -> Exception:
+    return invalid(f"Malformed X-Imagegen-Fault header: {reason}.", param="X-Imagegen-Fault")
+
+
+class FaultBook:
+    """Decides which requests get a fault, counting how often each fault has struck."""
+
+    def __init__(self, enabled: bool, route_faults: Mapping[str, str]) -> None:
+        self.enabled = enabled
+        self._routes = {route: parse_fault(text) for route, text in route_faults.items()} if enabled else {}
+        self._struck: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def take(self, operation: str, header: str | None) -> Fault | None:
+        """The fault this request gets, if any (and count it)."""
+        if not self.enabled:
+            return None
+        if header:
+            fault, key = parse_fault(header), f"header:{header}"
+        elif operation in self._routes:
+            fault, key = self._routes[operation], f"route:{operation}"
+        else:
+            return None
+        with self._lock:
+            if self._struck[key] >= fault.times:
+                return None
+            self._struck[key] += 1
+        return fault

@@ -1,0 +1,36 @@
+"""From a Job to encoded image bytes, with the painter. CPU-bound: call it from a thread."""
+
+from __future__ import annotations
+
+from .painter import PaintSpec, edit, encode, paint, vary
+from .policy import Job
+
+
+def spec_for(job: Job, index: int) -> PaintSpec:
+    """What the painter needs to draw image `index` of `job`."""
+    return PaintSpec(
+        prompt=job.prompt,
+        model=job.model.name,
+        width=job.width,
+        height=job.height,
+        index=index,
+        operation=job.operation,
+        transparent=job.background == "transparent",
+    )
+
+
+def render(job: Job, index: int, detail: float = 1.0) -> bytes:
+    """Image `index` of `job`, encoded as the job asks; `detail` < 1 for stream partials."""
+    spec = spec_for(job, index)
+    if job.operation == "edits":
+        image = edit(spec, list(job.inputs), job.mask, detail)
+    elif job.operation == "variations":
+        image = vary(spec, job.inputs[0], detail)
+    else:
+        image = paint(spec, detail)
+    return encode(image, job.output_format, job.compression)
+
+
+def render_all(job: Job) -> list[bytes]:
+    """Every image of `job`, final detail."""
+    return [render(job, index) for index in range(job.n)]
