@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from imagegen import load_contract
 from openapi_spec_validator import OpenAPIV31SpecValidator
+
+from imagegen import load_contract
 
 from .support.contract import component_errors, load_yaml_contract, schema_errors
 
@@ -129,8 +130,10 @@ def test_images_response_has_every_field() -> None:
 )
 def test_streams_are_described_event_by_event(path: str, events: set[str]) -> None:
     ok = resolve(operation(path)["responses"]["200"])
-    stream = ok["content"]["text/event-stream"]["schema"]
-    union = resolve(stream["items"])
+    event = ok["content"]["text/event-stream"]["schema"]
+    assert set(event["properties"]["event"]["enum"]) == events
+    assert event["properties"]["data"]["contentMediaType"] == "application/json"
+    union = resolve(event["properties"]["data"]["contentSchema"])
     assert set(union["discriminator"]["mapping"]) == events
     for event in union["oneOf"]:
         assert resolve(event)["properties"]["type"]["const"] in events
@@ -286,11 +289,11 @@ def test_stream_events_validate_one_by_one() -> None:
         {"type": "image_generation.partial_image", "partial_image_index": 0, **common},
         {"type": "image_generation.completed", "usage": usage, **common},
     ]
-    schema = {"type": "array", "items": {"$ref": "#/components/schemas/ImageGenerationStreamEvent"}}
-    assert schema_errors(DOC, schema, stream) == []
+    event_schema = "ImageGenerationStreamEvent"
+    assert [component_errors(DOC, event_schema, event) for event in stream] == [[], []]
     without_bytes = {k: v for k, v in stream[1].items() if k != "b64_json"}
-    assert schema_errors(DOC, schema, [stream[0], without_bytes]) != []
-    assert schema_errors(DOC, schema, [{**stream[0], "type": "image_edit.partial_image"}]) != []
+    assert component_errors(DOC, event_schema, without_bytes) != []
+    assert component_errors(DOC, event_schema, {**stream[0], "type": "image_edit.partial_image"}) != []
 
 
 def test_the_error_envelope_needs_all_four_fields() -> None:

@@ -10,6 +10,7 @@ from http import HTTPStatus
 
 import httpx
 import pytest
+
 from imagegen_api import AuthenticatedClient
 from imagegen_api.api.images import create_image, create_image_edit, create_image_variation
 from imagegen_api.models import (

@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
-from imagegen.server import ServerConfig, serve_in_background
 from openai.types import (
     ImageEditCompletedEvent,
     ImageEditPartialImageEvent,
@@ -21,6 +20,8 @@ from openai.types import (
     ImageGenPartialImageEvent,
 )
 from PIL import Image
+
+from imagegen.server import ServerConfig, serve_in_background
 
 TOKEN = "sk-test"
 GPT_IMAGE = "gpt-image-1.5"

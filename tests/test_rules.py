@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import pytest
+
 from imagegen import CustomSizes, ModelRules, RulesError, catalog_from, default_catalog, parse_size
 
 from .support.contract import load_yaml_contract

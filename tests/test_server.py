@@ -11,8 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from imagegen.server import Limits, ServerConfig, declared_model, serve_in_background
 from PIL import Image
+
+from imagegen.server import Limits, ServerConfig, declared_model, serve_in_background
 
 from .support.images import jpeg_bytes, mask_bytes, png_bytes
 

@@ -36,6 +36,7 @@ from .uploads import DecodedImage, decode_upload
 from .validation import FormValue, Upload, check_form, check_json
 
 API_PREFIX = "/v1"
+MAX_IDEMPOTENCY_KEY = 255  # the contract's maxLength
 FILES_ROUTE = "/images/files"
 SCHEMAS = {
     ("generations", "json"): "CreateImageRequest",
@@ -134,7 +135,7 @@ class _State:
         if fault is not None:
             await _strike(fault)
         body, fingerprint, images, mask = await self._read(request, operation)
-        key = request.headers.get("idempotency-key")
+        key = _idempotency_key(request)
         scope = (hashlib.sha256(token.encode()).hexdigest(), operation, key or "")
         if key:
             remembered = self.idempotency.replay(scope, fingerprint)
@@ -262,6 +263,15 @@ class _State:
         ]
         mask = decode_upload(_data_url(body["mask"], "mask"), max_pixels) if body.get("mask") else None
         return images, mask
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise invalid(
+            f"The Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key"
+        )
+    return key
 
 
 def _file_url(request: Request, name: str) -> str:

@@ -85,7 +85,8 @@ def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable
     Raises OSError (e.g. address in use) before serving when the address cannot be bound.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, so that asyncio turns Nagle off on accepted connections (else ~40 ms a reply).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         listener.bind((host, port))

@@ -23,7 +23,7 @@ import math
 import random
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from itertools import islice
 from typing import Literal
 
@@ -32,7 +32,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 Operation = Literal["generations", "edits", "variations"]
 OutputFormat = Literal["png", "jpeg", "webp"]
 
-RGB = tuple[int, int, int]
+_RGB = tuple[int, int, int]
 _Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _ShapeKind = Literal["ellipse", "rectangle", "rounded", "polygon"]
 
@@ -76,7 +76,7 @@ class _Shape:
     ry: float
     angle: float  # polygons: rotation in radians
     radii: tuple[float, ...]  # polygons: each vertex's distance from the centre (1.0 = rx/ry)
-    colour: RGB
+    colour: _RGB
     alpha: int  # used when the background is opaque; shapes are opaque on a transparent one
     outlined: bool
 
@@ -111,6 +111,11 @@ def paint(spec: PaintSpec, detail: float = 1.0) -> Image.Image:
     """
     _check_size(spec)
     _check_detail(detail)
+    return _painted(spec, detail, caption=True)
+
+
+def _painted(spec: PaintSpec, detail: float, *, caption: bool) -> Image.Image:
+    """`paint` without the checks, and with the caption left out when `caption` is false."""
     size = (spec.width, spec.height)
     rng = random.Random(seed_of(spec))
     palette = _palette(rng)
@@ -130,7 +135,7 @@ def paint(spec: PaintSpec, detail: float = 1.0) -> Image.Image:
         coverage = Image.new("L", work, 255)
         _draw_shapes(ImageDraw.Draw(rgb, "RGBA"), shown, work, opaque=False)
 
-    if detail >= 1.0 and _has_room_for_text(size, spec.prompt):
+    if caption and detail >= 1.0 and _has_room_for_text(size, spec.prompt):
         _draw_caption(rgb, coverage if spec.transparent else None, spec.prompt)
 
     image = rgb.convert("RGBA")
@@ -159,7 +164,7 @@ def edit(
     extras = [_to_rgba(image) for image in images[1:]]
     if mask is None:
         # The caption goes on top of the blend, where it stays legible.
-        blended = Image.blend(base, paint(replace(spec, prompt=""), detail), 0.5)
+        blended = Image.blend(base, _painted(spec, detail, caption=False), 0.5)
         if extras:
             blended = _collage(blended, extras, _inset((0, 0, *size), 0.6))
         return _captioned(blended, spec.prompt) if detail >= 1.0 else blended
@@ -187,7 +192,7 @@ def vary(spec: PaintSpec, source: Image.Image, detail: float = 1.0) -> Image.Ima
     size = (spec.width, spec.height)
     base = _fitted(_to_rgba(source), size)
     rng = random.Random(seed_of(spec))
-    hue_turn = rng.choice((-1, 1)) * rng.uniform(8.0, 25.0)
+    hue_turn = rng.choice((-1, 1)) * rng.uniform(6.0, 20.0)
     saturation = rng.uniform(0.85, 1.2)
     palette = _palette(rng)
     wash_kind = rng.randrange(3)
@@ -195,7 +200,7 @@ def vary(spec: PaintSpec, source: Image.Image, detail: float = 1.0) -> Image.Ima
     shapes = [_random_shape(rng, palette, scale=0.6) for _ in range(rng.randint(3, 5))]
 
     rgb = base.convert("RGB").convert("RGB", _colour_matrix(hue_turn, saturation))
-    rgb = Image.blend(rgb, _gradient(palette, wash_kind, wash_transpose, size), 0.12)
+    rgb = Image.blend(rgb, _gradient(palette, wash_kind, wash_transpose, size), 0.1)
     shown = shapes if detail >= 1.0 else shapes[: max(1, math.ceil(len(shapes) * detail))]
     _draw_shapes(ImageDraw.Draw(rgb, "RGBA"), shown, size, opaque=False, alpha_scale=0.3)
     if detail < 1.0:
@@ -284,7 +289,7 @@ def _on_white(image: Image.Image) -> Image.Image:
 # --- composition -----------------------------------------------------------------------------
 
 
-def _hsv(hue: float, saturation: float, value: float) -> RGB:
+def _hsv(hue: float, saturation: float, value: float) -> _RGB:
     red, green, blue = colorsys.hsv_to_rgb(hue % 1.0, saturation, value)
     return (round(red * 255), round(green * 255), round(blue * 255))
 
@@ -323,7 +328,7 @@ def _colour_matrix(degrees: float, saturation: float) -> tuple[float, ...]:
     return tuple(value for row in rows for value in (*row, 0.0))
 
 
-def _palette(rng: random.Random) -> list[RGB]:
+def _palette(rng: random.Random) -> list[_RGB]:
     """Three related colours, dark to light: the gradient's stops and the shapes' hues."""
     hue = rng.random()
     offsets = rng.choice(((0.0, 1 / 12, 1 / 6), (0.0, 0.5, 0.55), (0.0, 1 / 3, 2 / 3), (0.0, -1 / 12, 0.45)))
@@ -335,7 +340,7 @@ def _palette(rng: random.Random) -> list[RGB]:
 
 
 def _gradient(
-    palette: Sequence[RGB], kind: int, transpose: Image.Transpose | None, size: tuple[int, int]
+    palette: Sequence[_RGB], kind: int, transpose: Image.Transpose | None, size: tuple[int, int]
 ) -> Image.Image:
     """A three-colour gradient (linear, diagonal or radial), drawn at 256x256 and scaled to size."""
     if kind == 0:
@@ -351,7 +356,7 @@ def _gradient(
     return coloured.resize(size, Image.Resampling.BILINEAR)
 
 
-def _random_shape(rng: random.Random, palette: Sequence[RGB], scale: float = 1.0) -> _Shape:
+def _random_shape(rng: random.Random, palette: Sequence[_RGB], scale: float = 1.0) -> _Shape:
     kind: _ShapeKind = rng.choice(("ellipse", "rectangle", "rounded", "polygon"))
     rx = rng.uniform(0.06, 0.28) * scale
     ry = rx * rng.uniform(0.6, 1.5)
@@ -482,7 +487,7 @@ def _draw_caption(rgb: Image.Image, coverage: Image.Image | None, prompt: str) -
     max_lines = max(1, min(4, int(height * 0.4) // line_height))
     lines = _wrapped(prompt, font, font_size, width - 2 * margin, max_lines)
     stroke = max(1, font_size // 10)
-    draws: list[tuple[ImageDraw.ImageDraw, int | RGB, int | RGB]] = [
+    draws: list[tuple[ImageDraw.ImageDraw, int | _RGB, int | _RGB]] = [
         (ImageDraw.Draw(rgb), (255, 255, 255), (0, 0, 0))
     ]
     if coverage is not None:

@@ -89,11 +89,8 @@ def resolve(
         )
 
     output_format = given.get("output_format", "png")
-    compression = given.get("output_compression")
-    if output_format == "png" and compression is not None and compression < 100:
-        raise invalid(
-            "'output_compression' applies to jpeg and webp output only.", param="output_compression"
-        )
+    # Compression only means something for jpeg and webp; PNG output ignores it, as documented.
+    compression = given.get("output_compression") if output_format != "png" else None
     background: Literal["transparent", "opaque"] = (
         "transparent" if given.get("background") == "transparent" else "opaque"
     )

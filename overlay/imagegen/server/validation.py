@@ -35,63 +35,81 @@ class Upload:
 FormValue = str | Upload
 
 
-@cache
-def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
-    components = _parsed_contract()["components"]
-    return jsonschema.Draft202012Validator(
-        {"$ref": f"#/components/schemas/{schema_name}", "components": components}
-    )
+class ContractValidator:
+    """Checks bodies against the request schemas of one OpenAPI document."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._components = document["components"]
+        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
+
+    def _validator(self, schema_name: str) -> jsonschema.Draft202012Validator:
+        if schema_name not in self._validators:
+            root = {"$ref": f"#/components/schemas/{schema_name}", "components": self._components}
+            self._validators[schema_name] = jsonschema.Draft202012Validator(root)
+        return self._validators[schema_name]
+
+    def check_json(self, schema_name: str, body: Any) -> dict[str, Any]:
+        """`body` if it satisfies components/schemas/`schema_name`, else a 400 naming the field."""
+        if not isinstance(body, dict):
+            raise invalid("The request body must be a JSON object.")
+        error = best_match(self._validator(schema_name).iter_errors(body))
+        if error is not None:
+            raise _as_api_error(error)
+        return body
+
+    def check_form(self, schema_name: str, form: Sequence[tuple[str, FormValue]]) -> dict[str, Any]:
+        """The form as the JSON its schema describes (files as placeholders), or a 400."""
+        properties = self._components["schemas"][schema_name].get("properties", {})
+        document: dict[str, Any] = {}
+        for name, value in form:
+            declared = properties.get(name)
+            if not isinstance(declared, Mapping):
+                # Fields the contract does not know (or forbids) pass as text; the schema decides.
+                if isinstance(value, Upload):
+                    raise invalid(f"Unexpected file in field '{name}'.", param=name)
+                document.setdefault(name, value)
+                continue
+            if declared.get("type") == "array":
+                _expect_file(name, value, _is_binary(declared.get("items", {})))
+                document.setdefault(name, []).append(FILE_PLACEHOLDER)
+                continue
+            if name in document:
+                raise invalid(f"Field '{name}' was sent more than once.", param=name)
+            _expect_file(name, value, _is_binary(declared))
+            kind = self._type_of(declared)
+            document[name] = FILE_PLACEHOLDER if isinstance(value, Upload) else _coerce(value, kind)
+        return self.check_json(schema_name, document)
+
+    def _type_of(self, schema: Mapping[str, Any]) -> str | None:
+        if "$ref" in schema:
+            return self._type_of(self._components["schemas"][schema["$ref"].rsplit("/", 1)[-1]])
+        kind = schema.get("type")
+        if isinstance(kind, str):
+            return kind
+        for alternative in schema.get("anyOf", []):
+            found = self._type_of(alternative)
+            if found not in (None, "null"):
+                return found
+        return None
 
 
 @cache
-def _properties(schema_name: str) -> Mapping[str, Any]:
-    properties: Mapping[str, Any] = _parsed_contract()["components"]["schemas"][schema_name]["properties"]
-    return properties
+def _packaged() -> ContractValidator:
+    return ContractValidator(_parsed_contract())
 
 
 def check_json(schema_name: str, body: Any) -> dict[str, Any]:
-    """`body` if it satisfies components/schemas/`schema_name`, else a 400 naming the field."""
-    if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.")
-    error = best_match(_validator(schema_name).iter_errors(body))
-    if error is not None:
-        raise _as_api_error(error)
-    return body
+    """Check a JSON body against the packaged contract (see ContractValidator.check_json)."""
+    return _packaged().check_json(schema_name, body)
 
 
 def check_form(schema_name: str, form: Sequence[tuple[str, FormValue]]) -> dict[str, Any]:
-    """The form as the JSON its schema describes (files as placeholders), or a 400."""
-    properties = _properties(schema_name)
-    document: dict[str, Any] = {}
-    for name, value in form:
-        declared = properties.get(name)
-        if declared is None:
-            # Fields the contract does not know are passed through as text (vendor extensions).
-            if isinstance(value, Upload):
-                raise invalid(f"Unexpected file in field '{name}'.", param=name)
-            document.setdefault(name, value)
-            continue
-        if declared.get("type") == "array":
-            _expect_file(name, value, _is_binary(declared.get("items", {})))
-            document.setdefault(name, []).append(FILE_PLACEHOLDER)
-            continue
-        if name in document:
-            raise invalid(f"Field '{name}' was sent more than once.", param=name)
-        _expect_file(name, value, _is_binary(declared))
-        document[name] = FILE_PLACEHOLDER if isinstance(value, Upload) else _coerce(value, _type_of(declared))
-    return check_json(schema_name, document)
+    """Check a multipart form against the packaged contract (see ContractValidator.check_form)."""
+    return _packaged().check_form(schema_name, form)
 
 
 def _is_binary(schema: Mapping[str, Any]) -> bool:
     return schema.get("format") == "binary"
-
-
-def _type_of(schema: Mapping[str, Any]) -> str | None:
-    if "$ref" in schema:
-        name = schema["$ref"].rsplit("/", 1)[-1]
-        return _type_of(_parsed_contract()["components"]["schemas"][name])
-    kind = schema.get("type")
-    return kind if isinstance(kind, str) else None
 
 
 def _expect_file(name: str, value: FormValue, wants_file: bool) -> None:

@@ -1,0 +1,83 @@
+"""Schemathesis hooks that keep a run honest: no false positives, no impossible cases.
+
+- Every case names the model the run is narrowed to (a server would otherwise apply its
+  default model's rules to it).
+- A "schema-violating request accepted" failure is dropped when the request, as it went on the
+  wire, does satisfy the contract. This happens with multipart forms, where a string field
+  mutated to a number or a boolean is sent as text that is a valid string again, and with JSON
+  numbers such as 1.0 that JSON Schema counts as integers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from schemathesis import GenerationMode
+from schemathesis.core.failures import AcceptedNegativeData
+
+from ..server.errors import ApiError
+from ..server.validation import ContractValidator, FormValue, Upload
+from .multipart import parse_form
+from .narrowing import REQUEST_SCHEMAS
+
+
+def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
+    """Register the hooks on one loaded schemathesis schema (not globally)."""
+    validator = ContractValidator(narrowed)
+
+    def map_case(context: Any, case: Any) -> Any:
+        # Without a model a server applies its default model's rules, not the ones narrowed to.
+        body = case.body
+        missing = isinstance(body, dict) and body.get("model") in (None, [])  # [] sends no part
+        if missing and "model" in _schema_for(case, narrowed).get("properties", {}):
+            body["model"] = model
+        return case
+
+    def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
+        if not isinstance(failure, AcceptedNegativeData):
+            return True
+        return not _valid_as_sent(validator, case, response)
+
+    schema.hooks.register_hook_with_name(map_case, "map_case")
+    schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+
+
+def _schema_for(case: Any, narrowed: dict[str, Any]) -> dict[str, Any]:
+    name = _schema_name(case)
+    return narrowed["components"]["schemas"].get(name, {}) if name else {}
+
+
+def _schema_name(case: Any) -> str | None:
+    json_body = "json" in (case.media_type or "")
+    operation = case.operation.path.rsplit("/", 1)[-1]
+    for name, (owner, is_json) in REQUEST_SCHEMAS.items():
+        if owner == operation and is_json == json_body:
+            return name
+    return None
+
+
+def _valid_as_sent(validator: ContractValidator, case: Any, response: Any) -> bool:
+    """Whether the body that was sent satisfies the (narrowed) contract, headers untouched."""
+    components = case.meta.components.items()
+    negative = [location.value for location, info in components if info.mode is GenerationMode.NEGATIVE]
+    if negative != ["body"]:
+        return False  # a header or another part was the invalid one: a real finding
+    name = _schema_name(case)
+    request = response.request
+    if name is None or request is None or request.body is None:
+        return False
+    body = request.body if isinstance(request.body, bytes) else str(request.body).encode()
+    content_type = request.headers.get("Content-Type", "")
+    try:
+        if "multipart/form-data" in content_type:
+            form: list[tuple[str, FormValue]] = [
+                (field, Upload(field, filename, part_type, data) if filename is not None else data.decode())
+                for field, filename, part_type, data in parse_form(body, content_type)
+            ]
+            validator.check_form(name, form)
+        else:
+            validator.check_json(name, json.loads(body))
+    except (ApiError, ValueError):
+        return False
+    return True
