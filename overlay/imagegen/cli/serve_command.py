@@ -14,6 +14,8 @@ examples:
   IMAGEGEN_SERVER_TOKENS=a,b imagegen serve     tokens from the environment
   imagegen serve --no-auth --model sd-1.5-ggml  also serve a LocalAI-like model (any WxH 64..1024)
   imagegen serve --no-auth --faults             honour X-Imagegen-Fault headers (for client tests)
+  imagegen serve --no-auth --fault 'generations=status=503;times=2;retry-after=1'
+                                                the first two generations answer 503
 
 The first line on standard output is the base URL (e.g. http://127.0.0.1:8000/v1), printed
 once the server accepts connections. Stop it with Ctrl-C or SIGTERM.
@@ -46,6 +48,14 @@ def add_serve_parser(commands: Any) -> None:
         "--models", type=Path, metavar="FILE", help="extra models with their own rules (JSON or YAML)"
     )
     serve.add_argument("--faults", action="store_true", help="honour X-Imagegen-Fault headers")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="OPERATION=SPEC",
+        help="a fault for every request of an operation, e.g. 'generations=status=503;times=2' "
+        "(implies --faults)",
+    )
     serve.add_argument("--quiet", action="store_true", help="no access log")
 
 
@@ -63,6 +73,17 @@ def run_serve(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"imagegen serve: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
         return 2
+    route_faults: dict[str, str] = {}
+    for item in args.fault:
+        operation, sep, spec = item.partition("=")
+        if not sep or operation not in ("generations", "edits", "variations"):
+            print(
+                f"imagegen serve: --fault takes OPERATION=SPEC with OPERATION one of generations, edits, "
+                f"variations; got {item!r}",
+                file=sys.stderr,
+            )
+            return 2
+        route_faults[operation] = spec
     try:
         extra = [declared_model(name) for name in args.model]
         if args.models is not None:
@@ -70,7 +91,8 @@ def run_serve(args: argparse.Namespace) -> int:
         config = ServerConfig(
             tokens=frozenset(args.token) | tokens_from_env(),
             auth=not args.no_auth,
-            faults_enabled=args.faults,
+            faults_enabled=args.faults or bool(route_faults),
+            route_faults=route_faults,
             access_log=not args.quiet,
         ).with_models(*extra)
     except ConfigError as error:
@@ -82,6 +104,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     try:
         serve_forever(config, args.host, args.port, on_ready=announce)
+    except KeyboardInterrupt:  # Ctrl-C, after a graceful shutdown
+        return 130
     except OSError as error:
         print(
             f"imagegen serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}",

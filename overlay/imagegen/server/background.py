@@ -3,7 +3,9 @@ foreground (`imagegen serve`)."""
 
 from __future__ import annotations
 
+import copy
 import logging
+import signal
 import socket
 import threading
 import time
@@ -30,8 +32,13 @@ def _server(
     config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None] | None
 ) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
+    # All logs on stderr: stdout carries only the base URL, and a caller that reads just that
+    # line must never block the server on a full pipe.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     uvicorn_config = uvicorn.Config(
         create_app(config),
+        log_config=log_config,
         host=host,
         port=port,
         log_level="info" if config.access_log else "warning",
@@ -94,4 +101,8 @@ def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable
         listener.close()
         raise
     listener.set_inheritable(True)
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn shuts down gracefully, then raises the signal again for the previous handler:
+        # make SIGTERM's a no-op so that a requested stop ends with exit status 0.
+        signal.signal(signal.SIGTERM, lambda signum, frame: None)
     _server(config, host, port, on_ready).run(sockets=[listener])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..rules import (
+    OPERATIONS,
     CustomSizes,
     InputRules,
     ModelCatalog,
@@ -18,6 +19,8 @@ from ..rules import (
     default_catalog,
     model_from,
 )
+from .errors import ApiError
+from .faults import parse_fault
 
 TOKENS_ENV = "IMAGEGEN_SERVER_TOKENS"
 
@@ -58,6 +61,15 @@ class ServerConfig:
             raise ConfigError(
                 f"no token configured: give --token (or set {TOKENS_ENV}), or --no-auth for local use"
             )
+        for operation, spec in self.route_faults.items():
+            if operation not in OPERATIONS:
+                raise ConfigError(
+                    f"faults are set per operation ({', '.join(OPERATIONS)}), not {operation!r}"
+                )
+            try:
+                parse_fault(spec)
+            except ApiError as error:
+                raise ConfigError(f"the fault for {operation}: {error.message}") from None
 
     def with_models(self, *models: ModelRules) -> ServerConfig:
         """This configuration with extra models in its catalog."""
