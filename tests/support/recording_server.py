@@ -1,8 +1,8 @@
 """A real HTTP server on 127.0.0.1 that records each request and answers as a test tells it.
 
 It runs uvicorn in a background thread on a free port and stops when the `with` block ends.
-Multipart bodies are parsed by python-multipart (a real parser, not the code under test), part
-by part, with each part's headers and exact bytes.
+Multipart bodies are parsed by python-multipart (a real parser, not the generated code under
+test), part by part, with each part's headers and exact bytes.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from imagegen.conformance.multipart import parse_form
 
 START_TIMEOUT_S = 10.0
 
@@ -86,60 +87,11 @@ class RecordingServer:
 
 
 def parse_multipart(body: bytes, content_type: str) -> list[Part]:
-    """Split a multipart/form-data body into its parts with python-multipart."""
-    _, options = parse_options_header(content_type)
-    boundary = options[b"boundary"]
-    parts: list[Part] = []
-    headers: dict[bytes, bytes] = {}
-    header_field = bytearray()
-    header_value = bytearray()
-    data = bytearray()
-
-    def on_part_begin() -> None:
-        headers.clear()
-        data.clear()
-
-    def on_header_field(chunk: bytes, start: int, end: int) -> None:
-        header_field.extend(chunk[start:end])
-
-    def on_header_value(chunk: bytes, start: int, end: int) -> None:
-        header_value.extend(chunk[start:end])
-
-    def on_header_end() -> None:
-        headers[bytes(header_field).lower()] = bytes(header_value)
-        header_field.clear()
-        header_value.clear()
-
-    def on_part_data(chunk: bytes, start: int, end: int) -> None:
-        data.extend(chunk[start:end])
-
-    def on_part_end() -> None:
-        _, disposition = parse_options_header(headers.get(b"content-disposition", b""))
-        filename = disposition.get(b"filename")
-        content_type = headers.get(b"content-type")
-        parts.append(
-            Part(
-                name=disposition[b"name"].decode(),
-                filename=filename.decode() if filename is not None else None,
-                content_type=content_type.decode() if content_type is not None else None,
-                data=bytes(data),
-            )
-        )
-
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    parser.write(body)
-    parser.finalize()
-    return parts
+    """Split a multipart/form-data body into its parts (python-multipart does the parsing)."""
+    return [
+        Part(name, filename, part_type, data)
+        for name, filename, part_type, data in parse_form(body, content_type)
+    ]
 
 
 def _app(state: RecordingServer) -> Starlette:
