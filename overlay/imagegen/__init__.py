@@ -1,11 +1,46 @@
 """imagegen: generate, edit and vary images on any OpenAI-compatible server.
 
+    from imagegen import ImagesClient
+
+    with ImagesClient(base_url="http://127.0.0.1:8000/v1", api_key="...") as client:
+        client.generate("Yellow alpaca", model="dall-e-3").images[0].save("alpaca.png")
+
 The low-level client generated from the contract is the `imagegen_api` package; this package
 adds what people use on top of it. Public names are listed in `__all__` and nowhere else.
 """
 
 from ._version import __version__
+from .client import AsyncImagesClient, ClientOptions, ImagesClient, InvalidResponseError
 from .contract import contract_version, load_contract
+from .description import ImageDescription, as_description, describe
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ImagesError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestRulesError,
+    StreamError,
+    UnprocessableEntityError,
+    UploadError,
+)
+from .imageinfo import ImageInfo, image_info
+from .relaxed_json import JsonInputError
+from .results import (
+    AsyncGeneratedImage,
+    AsyncImagesResult,
+    GeneratedImage,
+    ImagesResult,
+    InvalidImageDataError,
+    RawResponse,
+)
+from .retry import RetryPolicy
 from .rules import (
     CustomSizes,
     InputRules,
@@ -16,17 +51,56 @@ from .rules import (
     default_catalog,
     parse_size,
 )
+from .seed import get_images
+from .streaming import AsyncImageStream, ImageCompletedEvent, ImageStream, PartialImageEvent
 
 __all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncGeneratedImage",
+    "AsyncImageStream",
+    "AsyncImagesClient",
+    "AsyncImagesResult",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientOptions",
+    "ConflictError",
     "CustomSizes",
+    "GeneratedImage",
+    "ImageCompletedEvent",
+    "ImageDescription",
+    "ImageInfo",
+    "ImageStream",
+    "ImagesClient",
+    "ImagesError",
+    "ImagesResult",
     "InputRules",
+    "InternalServerError",
+    "InvalidImageDataError",
+    "InvalidResponseError",
+    "JsonInputError",
     "ModelCatalog",
     "ModelRules",
+    "NotFoundError",
+    "PartialImageEvent",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "RawResponse",
+    "RequestRulesError",
+    "RetryPolicy",
     "RulesError",
+    "StreamError",
+    "UnprocessableEntityError",
+    "UploadError",
     "__version__",
+    "as_description",
     "catalog_from",
     "contract_version",
     "default_catalog",
+    "describe",
+    "get_images",
+    "image_info",
     "load_contract",
     "parse_size",
 ]

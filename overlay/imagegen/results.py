@@ -1,0 +1,325 @@
+"""What a call returns: the images (bytes on demand, saved safely), and what the server reported.
+
+`ImagesClient` returns `ImagesResult` of `GeneratedImage`; `AsyncImagesClient` returns
+`AsyncImagesResult` of `AsyncGeneratedImage`, whose `bytes`, `save` and `to_pil` are awaited
+(they may download the image).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tempfile
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from imagegen_api.models import ImagesResponse, ImageUsage
+from imagegen_api.types import Unset
+
+from .errors import ImagesError
+from .imageinfo import EXTENSIONS, ImageInfo, image_info
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+
+
+class InvalidImageDataError(ImagesError):
+    """An image in the answer cannot be read (bad base64, or bytes that are not an image)."""
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """The HTTP answer a result came from. `content` is kept only when asked (raw_response=True)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes | None = None
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's id of the request (x-request-id), to quote when reporting a problem."""
+        return self.headers.get("x-request-id") or self.headers.get("request-id")
+
+
+class _ImageBase:
+    """One image of an answer: base64 bytes, or a URL to download them from."""
+
+    def __init__(
+        self, *, index: int, b64_json: str | None, url: str | None, revised_prompt: str | None = None
+    ) -> None:
+        self.index = index
+        self.b64_json = b64_json
+        self.url = url
+        self.revised_prompt = revised_prompt
+        self._data: bytes | None = None
+
+    def __repr__(self) -> str:
+        source = f"url={self.url!r}" if self.b64_json is None else f"b64_json=<{len(self.b64_json)} chars>"
+        return f"{type(self).__name__}(index={self.index}, {source})"
+
+    @property
+    def info(self) -> ImageInfo | None:
+        """Format, size and alpha of the image, once its bytes are known (None before a download)."""
+        data = self._known_bytes()
+        return image_info(data) if data is not None else None
+
+    @property
+    def format(self) -> str | None:
+        """`png`, `jpeg`, `webp` (from the bytes), once known."""
+        info = self.info
+        return info.format if info is not None else None
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """(width, height) in pixels, once known."""
+        info = self.info
+        return (info.width, info.height) if info is not None else None
+
+    def _known_bytes(self) -> bytes | None:
+        if self._data is None and self.b64_json is not None:
+            self._data = _decode_base64(self.b64_json, self.index)
+        return self._data
+
+    def _needs_download(self) -> str:
+        if self.url is None:
+            raise InvalidImageDataError(f"image {self.index} of the answer has neither b64_json nor a url")
+        return self.url
+
+    def _keep(self, data: bytes) -> bytes:
+        if image_info(data) is None:
+            raise InvalidImageDataError(f"the download of image {self.index} ({self.url}) is not an image")
+        self._data = data
+        return data
+
+
+class GeneratedImage(_ImageBase):
+    """An image returned by `ImagesClient`."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        b64_json: str | None,
+        url: str | None,
+        revised_prompt: str | None = None,
+        download: Callable[[str], bytes] | None = None,
+    ) -> None:
+        super().__init__(index=index, b64_json=b64_json, url=url, revised_prompt=revised_prompt)
+        self._download = download
+
+    def bytes(self) -> bytes:
+        """The image file: decoded from base64, or downloaded from its URL (once)."""
+        known = self._known_bytes()
+        if known is not None:
+            return known
+        url = self._needs_download()
+        if self._download is None:
+            raise InvalidImageDataError(f"image {self.index} has only a URL and no client to download it")
+        return self._keep(self._download(url))
+
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the image to `path` atomically and return where it went.
+
+        The extension comes from the real bytes (`cat.png` becomes `cat.webp` for a WebP); a
+        directory gets `image-<index>.<ext>`. An existing file is never replaced unless
+        `overwrite=True` (FileExistsError otherwise), and no partial file is ever left behind.
+        """
+        data = self.bytes()
+        return write_image(data, _target(path, data, self.index), overwrite=overwrite)
+
+    def to_pil(self) -> PILImage.Image:
+        """The image as a Pillow image (needs Pillow installed)."""
+        return _to_pil(self.bytes())
+
+
+class AsyncGeneratedImage(_ImageBase):
+    """An image returned by `AsyncImagesClient`: `bytes`, `save` and `to_pil` are awaited."""
+
+    def __init__(
+        self,
+        *,
+        index: int,
+        b64_json: str | None,
+        url: str | None,
+        revised_prompt: str | None = None,
+        download: Callable[[str], Awaitable[bytes]] | None = None,
+    ) -> None:
+        super().__init__(index=index, b64_json=b64_json, url=url, revised_prompt=revised_prompt)
+        self._download = download
+
+    async def bytes(self) -> bytes:
+        """The image file: decoded from base64, or downloaded from its URL (once)."""
+        known = self._known_bytes()
+        if known is not None:
+            return known
+        url = self._needs_download()
+        if self._download is None:
+            raise InvalidImageDataError(f"image {self.index} has only a URL and no client to download it")
+        return self._keep(await self._download(url))
+
+    async def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
+        """Write the image to `path` atomically; see GeneratedImage.save."""
+        data = await self.bytes()
+        return write_image(data, _target(path, data, self.index), overwrite=overwrite)
+
+    async def to_pil(self) -> PILImage.Image:
+        """The image as a Pillow image (needs Pillow installed)."""
+        return _to_pil(await self.bytes())
+
+
+ImageT = TypeVar("ImageT", GeneratedImage, AsyncGeneratedImage)
+
+
+@dataclass(frozen=True)
+class _ResultBase(Generic[ImageT]):
+    images: list[ImageT]
+    created: int | None
+    usage: ImageUsage | None
+    response: RawResponse
+    background: str | None = None
+    output_format: str | None = None
+    quality: str | None = None
+    size: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def revised_prompt(self) -> str | None:
+        """The prompt the model says it used (dall-e-3), from the first image."""
+        return self.images[0].revised_prompt if self.images else None
+
+    @property
+    def request_id(self) -> str | None:
+        """The server's id of the request."""
+        return self.response.request_id
+
+
+@dataclass(frozen=True)
+class ImagesResult(_ResultBase[GeneratedImage]):
+    """The answer of `ImagesClient.generate`, `edit` or `vary`."""
+
+    def save_all(
+        self, directory: str | os.PathLike[str], *, prefix: str = "image", overwrite: bool = False
+    ) -> list[Path]:
+        """Save every image into `directory` as `<prefix>-<n>.<ext>`; see GeneratedImage.save."""
+        return [
+            image.save(Path(directory) / f"{prefix}-{image.index + 1}", overwrite=overwrite)
+            for image in self.images
+        ]
+
+
+@dataclass(frozen=True)
+class AsyncImagesResult(_ResultBase[AsyncGeneratedImage]):
+    """The answer of `AsyncImagesClient.generate`, `edit` or `vary`."""
+
+    async def save_all(
+        self, directory: str | os.PathLike[str], *, prefix: str = "image", overwrite: bool = False
+    ) -> list[Path]:
+        """Save every image into `directory` as `<prefix>-<n>.<ext>`; see GeneratedImage.save."""
+        return [
+            await image.save(Path(directory) / f"{prefix}-{image.index + 1}", overwrite=overwrite)
+            for image in self.images
+        ]
+
+
+def result_fields(parsed: ImagesResponse) -> dict[str, Any]:
+    """The fields of a result other than its images, read leniently from the generated model."""
+    usage = _value(parsed.usage)
+    return {
+        "created": _value(parsed.created),
+        "usage": usage if isinstance(usage, ImageUsage) else None,
+        "background": _text(parsed.background),
+        "output_format": _text(parsed.output_format),
+        "quality": _text(parsed.quality),
+        "size": _text(parsed.size),
+        "extra": dict(parsed.additional_properties),
+    }
+
+
+def image_sources(parsed: ImagesResponse) -> list[tuple[str | None, str | None, str | None]]:
+    """(b64_json, url, revised_prompt) of each image of the answer."""
+    items = _value(parsed.data)
+    if not isinstance(items, list):
+        return []
+    return [(_text(item.b64_json), _text(item.url), _text(item.revised_prompt)) for item in items]
+
+
+def _value(value: Any) -> Any:
+    return None if isinstance(value, Unset) else value
+
+
+def _text(value: Any) -> str | None:
+    value = _value(value)
+    return value if isinstance(value, str) else None
+
+
+def _decode_base64(text: str, index: int) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidImageDataError(f"image {index} of the answer is not valid base64") from None
+
+
+def _to_pil(data: bytes) -> PILImage.Image:
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ImportError("to_pil() needs Pillow: pip install pillow") from None
+    import io
+
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def _target(path: str | os.PathLike[str], data: bytes, index: int) -> Path:
+    info = image_info(data)
+    extension = EXTENSIONS[info.format] if info is not None else ".bin"
+    target = Path(path).expanduser()
+    if target.is_dir():
+        return target / f"image-{index + 1}{extension}"
+    if target.suffix.lower() in _IMAGE_SUFFIXES or not target.suffix:
+        if target.suffix.lower() in (".jpg", ".jpeg") and extension == ".jpg":
+            return target
+        return target.with_suffix(extension)
+    return target.with_name(target.name + extension)
+
+
+def write_image(data: bytes, target: Path, *, overwrite: bool = False) -> Path:
+    """Write `data` to `target` atomically: all or nothing, and no replacing unless asked."""
+    directory = target.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot save {target}: the folder {directory} does not exist")
+    if not overwrite and target.exists():
+        raise FileExistsError(f"{target} already exists; choose another name or pass overwrite=True")
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+        else:
+            _link_without_replacing(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return target
+
+
+def _link_without_replacing(source: str, target: Path) -> None:
+    try:
+        os.link(source, target)  # fails if target exists, even if it appeared a moment ago
+    except FileExistsError:
+        raise FileExistsError(
+            f"{target} already exists; choose another name or pass overwrite=True"
+        ) from None
+    except OSError:
+        # Filesystems without hard links: exclusive creation still never replaces a file.
+        with open(target, "xb") as handle, open(source, "rb") as written:
+            handle.write(written.read())

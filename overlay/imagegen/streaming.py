@@ -1,0 +1,280 @@
+"""Streams of partial and completed images (`stream=True`), read from server-sent events.
+
+Each event's JSON is parsed with the generated event models, then wrapped in a typed event
+holding an image object. A stream that breaks off, or ends before every image is completed, or
+in the middle of an event, raises StreamError: a truncated image is never passed off as final.
+Stopping early (breaking out of the loop, or `close()`) closes the connection.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic
+
+import httpx
+
+from imagegen_api.models import ImageUsage
+
+from .errors import StreamError
+from .results import AsyncGeneratedImage, GeneratedImage, ImageT
+
+DONE = "[DONE]"
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    """One event of a text/event-stream: its name and its data."""
+
+    event: str | None
+    data: str
+
+
+class SseDecoder:
+    """Turns the lines of a text/event-stream into events (the WHATWG rules that matter here)."""
+
+    def __init__(self) -> None:
+        self._event: str | None = None
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        """Take one line (without its newline); return an event when a blank line ends one."""
+        if not line:
+            if not self._data:
+                self._event = None
+                return None
+            event = ServerSentEvent(self._event, "\n".join(self._data))
+            self._event, self._data = None, []
+            return event
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "event":
+            self._event = value
+        elif name == "data":
+            self._data.append(value)
+        return None
+
+    @property
+    def pending(self) -> bool:
+        """Whether an event was started and never finished (the stream was cut)."""
+        return bool(self._data)
+
+
+@dataclass(frozen=True)
+class PartialImageEvent(Generic[ImageT]):
+    """A partial image: a preview of image `image.index`, of increasing detail."""
+
+    type: str
+    image: ImageT
+    partial_image_index: int
+    size: str | None
+    quality: str | None
+    background: str | None
+    output_format: str | None
+    created_at: int | None
+
+
+@dataclass(frozen=True)
+class ImageCompletedEvent(Generic[ImageT]):
+    """A finished image, with the token usage the server reports for it."""
+
+    type: str
+    image: ImageT
+    usage: ImageUsage | None
+    size: str | None
+    quality: str | None
+    background: str | None
+    output_format: str | None
+    created_at: int | None
+
+
+class _EventReader(Generic[ImageT]):
+    """What sync and async streams share: turning events into typed events, and the final check."""
+
+    def __init__(self, expected_images: int, make_image: Callable[[int, str], ImageT]) -> None:
+        self.expected_images = expected_images
+        self.completed: list[ImageT] = []
+        self._make_image: Callable[[int, str], ImageT] = make_image
+        self._decoder = SseDecoder()
+        self._done = False
+
+    def read_line(self, line: str) -> PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT] | None:
+        sse = self._decoder.feed(line)
+        if sse is None or self._done:
+            return None
+        if sse.data.strip() == DONE:
+            self._done = True
+            return None
+        try:
+            data = json.loads(sse.data)
+        except ValueError:
+            raise StreamError(f"the stream sent an event whose data is not JSON: {sse.data[:80]!r}") from None
+        if not isinstance(data, dict):
+            return None
+        kind = str(data.get("type") or sse.event or "")
+        if kind == "error" or ("error" in data and not kind.endswith(("partial_image", "completed"))):
+            raise StreamError(f"the server reported an error in the stream: {_error_text(data)}")
+        if kind.endswith(".partial_image"):
+            return self._partial(kind, data)
+        if kind.endswith(".completed"):
+            return self._completed(kind, data)
+        return None  # an event type this version does not know: skipped
+
+    def finish(self) -> None:
+        if self._decoder.pending:
+            raise StreamError(
+                f"the stream was cut in the middle of an event after {len(self.completed)} of "
+                f"{self.expected_images} image(s) were completed"
+            )
+        if len(self.completed) < self.expected_images:
+            raise StreamError(
+                f"the stream ended after {len(self.completed)} of {self.expected_images} image(s) "
+                "were completed"
+            )
+
+    def _partial(self, kind: str, data: dict[str, Any]) -> PartialImageEvent[ImageT]:
+        return PartialImageEvent(
+            type=kind,
+            image=self._make_image(len(self.completed), _b64(data)),
+            partial_image_index=int(data.get("partial_image_index") or 0),
+            **_settings(data),
+        )
+
+    def _completed(self, kind: str, data: dict[str, Any]) -> ImageCompletedEvent[ImageT]:
+        image = self._make_image(len(self.completed), _b64(data))
+        self.completed.append(image)
+        usage = data.get("usage")
+        return ImageCompletedEvent(
+            type=kind,
+            image=image,
+            usage=ImageUsage.from_dict(usage) if isinstance(usage, dict) else None,
+            **_settings(data),
+        )
+
+
+def _b64(data: dict[str, Any]) -> str:
+    value = data.get("b64_json")
+    if not isinstance(value, str):
+        raise StreamError(f"a {data.get('type')} event carries no image (b64_json)")
+    return value
+
+
+def _settings(data: dict[str, Any]) -> dict[str, Any]:
+    def text(key: str) -> str | None:
+        value = data.get(key)
+        return value if isinstance(value, str) else None
+
+    created = data.get("created_at")
+    return {
+        "size": text("size"),
+        "quality": text("quality"),
+        "background": text("background"),
+        "output_format": text("output_format"),
+        "created_at": created if isinstance(created, int) else None,
+    }
+
+
+def _error_text(data: dict[str, Any]) -> str:
+    error = data.get("error")
+    if isinstance(error, dict):
+        return str(error.get("message") or error)
+    return str(error or data.get("message") or data)
+
+
+StreamEvent = PartialImageEvent[GeneratedImage] | ImageCompletedEvent[GeneratedImage]
+AsyncStreamEvent = PartialImageEvent[AsyncGeneratedImage] | ImageCompletedEvent[AsyncGeneratedImage]
+
+
+class ImageStream:
+    """The events of a streaming call, in order. Use it in a `with` block or iterate it to the end.
+
+    with client.generate("otter", model="gpt-image-1.5", stream=True, partial_images=2) as stream:
+        for event in stream:
+            event.image.save(f"otter-{event.type}.png", overwrite=True)
+    """
+
+    def __init__(self, response: httpx.Response, reader: _EventReader[GeneratedImage]) -> None:
+        self.response = response
+        self._reader = reader
+
+    @property
+    def images(self) -> list[GeneratedImage]:
+        """The images completed so far."""
+        return list(self._reader.completed)
+
+    def __iter__(self) -> Iterator[StreamEvent]:
+        try:
+            for line in self.response.iter_lines():
+                event = self._reader.read_line(line)
+                if event is not None:
+                    yield event
+            self._reader.finish()
+        except httpx.TransportError as error:
+            raise StreamError(f"the stream broke off: {error}") from error
+        finally:
+            self.close()
+
+    def until_done(self) -> list[GeneratedImage]:
+        """Read the whole stream and return the completed images."""
+        for _ in self:
+            pass
+        return self.images
+
+    def close(self) -> None:
+        """Stop reading and close the connection."""
+        self.response.close()
+
+    def __enter__(self) -> ImageStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+class AsyncImageStream:
+    """The events of a streaming call of AsyncImagesClient: `async for event in stream`."""
+
+    def __init__(self, response: httpx.Response, reader: _EventReader[AsyncGeneratedImage]) -> None:
+        self.response = response
+        self._reader = reader
+
+    @property
+    def images(self) -> list[AsyncGeneratedImage]:
+        """The images completed so far."""
+        return list(self._reader.completed)
+
+    async def __aiter__(self) -> AsyncIterator[AsyncStreamEvent]:
+        try:
+            async for line in self.response.aiter_lines():
+                event = self._reader.read_line(line)
+                if event is not None:
+                    yield event
+            self._reader.finish()
+        except httpx.TransportError as error:
+            raise StreamError(f"the stream broke off: {error}") from error
+        finally:
+            await self.close()
+
+    async def until_done(self) -> list[AsyncGeneratedImage]:
+        """Read the whole stream and return the completed images."""
+        async for _ in self:
+            pass
+        return self.images
+
+    async def close(self) -> None:
+        """Stop reading and close the connection."""
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncImageStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+
+def event_reader(expected_images: int, make_image: Callable[[int, str], ImageT]) -> _EventReader[ImageT]:
+    """A reader for a stream of `expected_images` images, making image objects with `make_image`."""
+    return _EventReader(expected_images, make_image)
