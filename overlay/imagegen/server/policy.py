@@ -47,8 +47,9 @@ class Job:
 
     @property
     def reports_settings(self) -> bool:
-        """Whether answers carry background/output_format/quality/size (GPT-image-like models)."""
-        return bool(self.model.output_formats)
+        """Whether answers carry background/output_format/quality/size: GPT image models do,
+        as they report usage."""
+        return self.model.usage
 
 
 def resolve(
