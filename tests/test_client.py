@@ -164,7 +164,7 @@ def test_one_image_is_sent_as_image_and_several_as_image_brackets() -> None:
 def test_bad_uploads_fail_before_anything_is_sent(tmp_path: Path) -> None:
     capture = Capture()
     with ImagesClient(base_url="http://api.test/v1", transport=httpx.MockTransport(capture)) as c:
-        with pytest.raises(UploadError, match="missing.png: no such file"):
+        with pytest.raises(UploadError, match=r"missing\.png: no such file"):
             c.edit(tmp_path / "missing.png", "p")
         with pytest.raises(UploadError, match="not an image"):
             c.edit(b"%PDF-1.7 not a picture", "p")
@@ -227,7 +227,7 @@ def test_save_picks_the_extension_from_the_bytes_and_never_overwrites(
     saved = image.save(tmp_path / "photo.png")
     assert saved == tmp_path / "photo.jpg"
     assert saved.read_bytes() == image.bytes()
-    with pytest.raises(FileExistsError, match="photo.jpg already exists"):
+    with pytest.raises(FileExistsError, match=r"photo\.jpg already exists"):
         image.save(tmp_path / "photo.png")
     (tmp_path / "other.jpg").write_bytes(b"keep me")
     with pytest.raises(FileExistsError):
