@@ -10,7 +10,7 @@ adds what people use on top of it. Public names are listed in `__all__` and nowh
 """
 
 from ._version import __version__
-from .client import AsyncImagesClient, ClientOptions, ImagesClient, InvalidResponseError
+from .client import AsyncImagesClient, ClientOptions, ImagesClient
 from .contract import contract_version, load_contract
 from .description import ImageDescription, as_description, describe
 from .errors import (
@@ -22,6 +22,7 @@ from .errors import (
     ConflictError,
     ImagesError,
     InternalServerError,
+    InvalidResponseError,
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,

@@ -32,7 +32,14 @@ from ._version import __version__
 from .calls import Call, edit_call, generation_call, variation_call
 from .checks import check_request
 from .description import ImageDescription
-from .errors import APIConnectionError, APIStatusError, APITimeoutError, ImagesError, error_for_status
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ImagesError,
+    InvalidResponseError,
+    error_for_status,
+)
 from .results import (
     AsyncGeneratedImage,
     AsyncImagesResult,
@@ -54,10 +61,6 @@ DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=120.0, pool=30.0)
 DEFAULT_MAX_RETRIES = 2
 TimeoutTypes = float | httpx.Timeout | None
-
-
-class InvalidResponseError(ImagesError):
-    """The server answered 2xx with a body that is not an images answer."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,9 @@ class _ClientCore:
         if self.options.api_key and _origin(url) == _origin(self.options.base_url):
             headers["Authorization"] = f"Bearer {self.options.api_key}"
         return httpx.Request("GET", url, headers=headers)
+
+    def _secrets(self) -> tuple[str, ...]:
+        return (self.options.api_key,) if self.options.api_key else ()
 
     def _policy(self, max_retries: int | None) -> RetryPolicy:
         return RetryPolicy(max_retries=self.options.max_retries if max_retries is None else max_retries)
@@ -405,22 +411,21 @@ class ImagesClient(_ClientCore):
             started = time.monotonic()
             try:
                 response = self._http.send(request, stream=True)
+                if response.is_success and stream:
+                    _log(request, response, started)
+                    return response
+                content = response.read()  # a connection dropped here is retried like any other
+                response.close()
             except httpx.TransportError as error:
                 failure: ImagesError = _transport_error(error, request)
                 if last:
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
-                if response.is_success:
-                    if not stream:
-                        response.read()
-                        response.close()
-                    _log(request, response, started)
-                    return response
-                content = response.read()
-                response.close()
                 _log(request, response, started)
-                failure = error_for_status(response.status_code, content, response.headers)
+                if response.is_success:
+                    return response
+                failure = error_for_status(response.status_code, content, response.headers, self._secrets())
                 if last or not policy.retries_status(response.status_code, response.headers):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)
@@ -588,22 +593,21 @@ class AsyncImagesClient(_ClientCore):
             started = time.monotonic()
             try:
                 response = await self._http.send(request, stream=True)
+                if response.is_success and stream:
+                    _log(request, response, started)
+                    return response
+                content = await response.aread()  # a connection dropped here is retried like any other
+                await response.aclose()
             except httpx.TransportError as error:
                 failure: ImagesError = _transport_error(error, request)
                 if last:
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
-                if response.is_success:
-                    if not stream:
-                        await response.aread()
-                        await response.aclose()
-                    _log(request, response, started)
-                    return response
-                content = await response.aread()
-                await response.aclose()
                 _log(request, response, started)
-                failure = error_for_status(response.status_code, content, response.headers)
+                if response.is_success:
+                    return response
+                failure = error_for_status(response.status_code, content, response.headers, self._secrets())
                 if last or not policy.retries_status(response.status_code, response.headers):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)

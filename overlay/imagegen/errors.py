@@ -6,6 +6,7 @@
     ├── APIConnectionError     the server could not be reached, or the connection broke
     │   └── APITimeoutError    no answer in time
     ├── StreamError            a stream ended before its images were complete
+    ├── InvalidResponseError   a 2xx answer that is not an images answer
     └── APIStatusError         the server answered with an error status
         ├── BadRequestError           400
         ├── AuthenticationError       401
@@ -52,6 +53,10 @@ class APITimeoutError(APIConnectionError):
 
 class StreamError(ImagesError):
     """A stream broke off, or ended before every image was completed."""
+
+
+class InvalidResponseError(ImagesError):
+    """The server answered 2xx with a body that is not an images answer."""
 
 
 class APIStatusError(ImagesError):
@@ -139,11 +144,20 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 }
 
 
-def error_for_status(status_code: int, body: bytes, headers: Mapping[str, str]) -> APIStatusError:
-    """The exception for an error answer, reading whatever error body the server sent."""
+def error_for_status(
+    status_code: int, body: bytes, headers: Mapping[str, str], secrets: tuple[str, ...] = ()
+) -> APIStatusError:
+    """The exception for an error answer, reading whatever error body the server sent.
+
+    `secrets` (the API key) are masked in the message should the server repeat them; `body`
+    keeps the bytes as they came.
+    """
     message, kind, param, code = _read_error_body(body)
     if not message:
         message = _default_message(status_code)
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "<the API key>")
     cls = _BY_STATUS.get(status_code) or (InternalServerError if status_code >= 500 else APIStatusError)
     request_id = headers.get("x-request-id") or headers.get("request-id")
     return cls(

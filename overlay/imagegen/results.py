@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from imagegen_api.models import ImagesResponse, ImageUsage
+from imagegen_api.models import Image, ImagesResponse, ImageUsage
 from imagegen_api.types import Unset
 
-from .errors import ImagesError
+from .errors import ImagesError, InvalidResponseError
 from .imageinfo import EXTENSIONS, ImageInfo, image_info
 
 if TYPE_CHECKING:
@@ -245,6 +245,8 @@ def image_sources(parsed: ImagesResponse) -> list[tuple[str | None, str | None, 
     items = _value(parsed.data)
     if not isinstance(items, list):
         return []
+    if not all(isinstance(item, Image) for item in items):
+        raise InvalidResponseError("the answer's data holds something other than image objects")
     return [(_text(item.b64_json), _text(item.url), _text(item.revised_prompt)) for item in items]
 
 
