@@ -23,21 +23,23 @@ import io
 import json
 import os
 import selectors
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 import httpx
 from PIL import Image
 
+from imagegen import AsyncImagesClient, ImagesClient, ImagesResult
 from imagegen.server import ServerConfig
 from imagegen.server.painter import PaintSpec, encode, paint
 from imagegen.server.policy import Job, resolve
@@ -402,6 +404,499 @@ def check_sample(body: bytes, prompt: str) -> None:
     job, spec = _job_and_spec(prompt)
     if png != encode(paint(spec), job.output_format, job.compression):
         raise BenchError("the server's image differs from the in-process one: the comparison is unfair")
+
+
+# ---- client-overhead: ImagesClient.generate against raw httpx and openai-python -------------
+
+MOCK_BASE_URL = "http://images.invalid/v1"  # never resolved: httpx.MockTransport answers
+OVERHEAD_PROMPT = "a lighthouse on a rocky coast at dusk"
+OVERHEAD_MODEL = "gpt-image-1.5"
+OVERHEAD_SIZE = "1024x1024"
+OVERHEAD_RAW_TARGET = at_most(1.3)  # imagegen time / raw httpx time
+OVERHEAD_OPENAI_TARGET = at_least(2.0)  # openai-python time / imagegen time
+
+
+class FixedAnswer:
+    """An httpx.MockTransport handler: every request gets the same JSON body (bytes built once).
+
+    It keeps the body of the last request it saw, so a benchmark can check what was sent.
+    """
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.headers = {"content-type": "application/json"}
+        self.last_request = b""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.last_request = request.content
+        return httpx.Response(200, content=self.body, headers=self.headers)
+
+
+def small_png() -> bytes:
+    """A 64x64 RGB PNG with deterministic, varied pixels."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (64, 64), bytes(range(256)) * 48).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def gpt_image_answer(png: bytes, count: int, size: str) -> bytes:
+    """A GPT-image-style ImagesResponse: `count` copies of `png` as b64_json, with usage."""
+    b64 = base64.b64encode(png).decode("ascii")
+    return json.dumps(
+        {
+            "created": 1_700_000_000,
+            "data": [{"b64_json": b64} for _ in range(count)],
+            "background": "opaque",
+            "output_format": "png",
+            "quality": "high",
+            "size": size,
+            "usage": {
+                "input_tokens": 12,
+                "input_tokens_details": {"image_tokens": 0, "text_tokens": 12},
+                "output_tokens": 4160 * count,
+                "total_tokens": 12 + 4160 * count,
+            },
+        }
+    ).encode()
+
+
+@benchmark("client-overhead", "time per ImagesClient.generate (MockTransport) vs raw httpx and openai-python")
+def client_overhead(settings: Settings) -> list[Row]:
+    """Per-call time of the three clients on the same canned answer, in interleaved batches."""
+    import openai  # here, not at the top: it takes a while to import and only this benchmark needs it
+
+    batch = settings.count(100, 50)
+    batches = settings.count(2000, 300) // batch
+    warmup = settings.count(200, 50)
+    limit_s = settings.seconds(120.0, 30.0)
+    png = small_png()
+    answer = gpt_image_answer(png, 1, OVERHEAD_SIZE)
+    body = {"prompt": OVERHEAD_PROMPT, "model": OVERHEAD_MODEL, "size": OVERHEAD_SIZE}
+    url = f"{MOCK_BASE_URL}/images/generations"
+    handlers = {name: FixedAnswer(answer) for name in ("imagegen", "httpx", "openai")}
+    ours = ImagesClient(
+        base_url=MOCK_BASE_URL, api_key="bench", transport=httpx.MockTransport(handlers["imagegen"])
+    )
+    raw = httpx.Client(transport=httpx.MockTransport(handlers["httpx"]))
+    # openai 3.x is built on httpx2 and also takes an httpx.Client, as here (what the brief asks for).
+    theirs_http = httpx.Client(transport=httpx.MockTransport(handlers["openai"]))
+    theirs = openai.OpenAI(base_url=MOCK_BASE_URL, api_key="bench", http_client=theirs_http, max_retries=0)
+    try:
+
+        def call_ours() -> ImagesResult:
+            return ours.generate(OVERHEAD_PROMPT, model=OVERHEAD_MODEL, size=OVERHEAD_SIZE)
+
+        def call_raw() -> Any:
+            return json.loads(raw.post(url, json=body).content)
+
+        def call_theirs() -> openai.types.ImagesResponse:
+            return theirs.images.generate(prompt=OVERHEAD_PROMPT, model=OVERHEAD_MODEL, size=OVERHEAD_SIZE)
+
+        # One call each, checked: the same request went out and the same image came back.
+        images = {
+            "imagegen": call_ours().images[0].bytes(),
+            "httpx": base64.b64decode(call_raw()["data"][0]["b64_json"]),
+            "openai": base64.b64decode((call_theirs().data or [])[0].b64_json or ""),
+        }
+        for name, handler in handlers.items():
+            if json.loads(handler.last_request) != body:
+                raise BenchError(f"{name} sent {handler.last_request[:300]!r}, unlike the others")
+            if images[name] != png:
+                raise BenchError(f"{name} did not give back the PNG of the answer")
+        contenders = {"imagegen": call_ours, "httpx": call_raw, "openai": call_theirs}
+        time_batches(contenders, warmup, 1, limit_s)
+        per_call = time_batches(contenders, batch, batches, limit_s)
+    finally:
+        ours.close()
+        raw.close()
+        theirs.close()
+        theirs_http.close()
+    best = {name: 1e6 * min(times) for name, times in per_call.items()}
+    median = {name: 1e6 * statistics.median(times) for name, times in per_call.items()}
+    done = len(per_call["imagegen"])
+    details = (
+        f"best of {done} interleaved batches of {batch} calls each"
+        + (" (cut short by the time limit)" if done < batches else "")
+        + f"; medians: imagegen {median['imagegen']:.1f} us, httpx {median['httpx']:.1f} us, "
+        f"openai {median['openai']:.1f} us (imagegen/httpx {median['imagegen'] / median['httpx']:.2f}, "
+        f"openai/imagegen {median['openai'] / median['imagegen']:.2f}); "
+        f"{OVERHEAD_MODEL} {OVERHEAD_SIZE}, one 64x64 PNG ({len(png)} bytes) as b64_json, imagegen defaults "
+        "(rule checks, Idempotency-Key)"
+    )
+    return [
+        Row(
+            "client-overhead",
+            Measure("imagegen ImagesClient.generate", best["imagegen"], "us/call"),
+            Measure("raw httpx post + json.loads", best["httpx"], "us/call"),
+            OVERHEAD_RAW_TARGET,
+            details=details,
+        ),
+        Row(
+            "client-overhead",
+            Measure("openai-python images.generate", best["openai"], "us/call"),
+            Measure("imagegen ImagesClient.generate", best["imagegen"], "us/call"),
+            OVERHEAD_OPENAI_TARGET,
+        ),
+    ]
+
+
+def time_batches(
+    contenders: Mapping[str, Callable[[], object]], batch: int, batches: int, limit_s: float
+) -> dict[str, list[float]]:
+    """Seconds per call of each contender, one number per batch of `batch` calls.
+
+    The contenders take turns batch by batch, starting with a different one each round, so that
+    drift (frequency scaling, a noisy neighbour) falls on all alike. No new round starts after
+    `limit_s`; the first always runs.
+    """
+    per_call: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    deadline = time.perf_counter() + limit_s
+    for round_index in range(batches):
+        if round_index and time.perf_counter() > deadline:
+            break
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            call = contenders[name]
+            start = time.perf_counter()
+            for _ in range(batch):
+                call()
+            per_call[name].append((time.perf_counter() - start) / batch)
+    return per_call
+
+
+# ---- import-time: `import imagegen` in a fresh process against httpx and openai --------------
+
+IMPORT_TARGET = at_most(2.0)  # imagegen import time / httpx import time
+IMPORT_TIMEOUT_S = 60.0
+# What a bare `import imagegen` must not load (they belong to the server and conformance extras).
+HEAVY_MODULES = ("PIL", "yaml", "starlette", "uvicorn", "schemathesis", "hypothesis", "jsonschema")
+_LOADED_CODE = "import sys, imagegen; print(' '.join(sorted(sys.modules)))"
+
+
+@benchmark("import-time", "import imagegen vs import httpx and import openai, each in a fresh process")
+def import_time(settings: Settings) -> list[Row]:
+    """Median wall time of `python -c "import X"` minus that of `python -c "pass"`."""
+    runs = settings.count(7, 3)
+    limit_s = settings.seconds(180.0, 60.0)
+    codes = {"pass": "pass", **{name: f"import {name}" for name in ("httpx", "openai", "imagegen")}}
+    for code in codes.values():  # warm-up: bytecode caches written, files in the page cache
+        run_python(code)
+    seconds: dict[str, list[float]] = {name: [] for name in codes}
+    names = list(codes)
+    deadline = time.perf_counter() + limit_s
+    for run_index in range(runs):
+        if run_index and time.perf_counter() > deadline:
+            break
+        shift = run_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds[name].append(run_python(codes[name]))
+    startup = statistics.median(seconds["pass"])
+    ms = {name: 1000 * max(0.0, statistics.median(values) - startup) for name, values in seconds.items()}
+    loaded = {name.split(".")[0] for name in run_python_output(_LOADED_CODE).split()}
+    heavy = [name for name in HEAVY_MODULES if name in loaded]
+    done = len(seconds["pass"])
+    return [
+        Row(
+            "import-time",
+            Measure("import imagegen", ms["imagegen"], "ms"),
+            Measure("import httpx", ms["httpx"], "ms"),
+            IMPORT_TARGET,
+            details=(
+                f"import openai {ms['openai']:.1f} ms; medians of {done} fresh processes each, less "
+                f"python startup ({1000 * startup:.1f} ms)"
+                + ("; stopped by the time limit" if done < runs else "")
+                + "; heavy modules loaded by import imagegen: "
+                + (", ".join(heavy) + " (it must load none)" if heavy else "none")
+                + f" (checked {', '.join(HEAVY_MODULES)})"
+            ),
+        )
+    ]
+
+
+def run_python(code: str) -> float:
+    """Wall seconds of a fresh `python -c code` (this interpreter), which must succeed."""
+    start = time.perf_counter()
+    run_python_output(code)
+    return time.perf_counter() - start
+
+
+def run_python_output(code: str) -> str:
+    """What a fresh `python -c code` prints; BenchError if it fails or outlives IMPORT_TIMEOUT_S."""
+    completed = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, timeout=IMPORT_TIMEOUT_S, check=False
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"python -c {code!r} failed:\n{completed.stderr.decode(errors='replace')}")
+    return completed.stdout.decode()
+
+
+# ---- parse-and-save: a 10-image answer through ImagesClient vs json + base64 by hand ---------
+
+SAVE_COUNT = 10
+SAVE_WIDTH, SAVE_HEIGHT = 1536, 1024
+SAVE_SIZE = f"{SAVE_WIDTH}x{SAVE_HEIGHT}"
+SAVE_TIME_TARGET = at_most(1.5)
+SAVE_MEMORY_TARGET = at_most(1.5)
+# One side of parse-and-save, in a fresh process: argv is the side ("imagegen" or "hand"), the
+# big and the small answer files, a work folder, the number of runs, a time limit, the size and
+# the image count. It first handles the small answer once (imports, the client's first-call work
+# such as loading the model rules), reads the big answer, takes its peak resident set size as the
+# baseline, handles the big answer once (the memory run) and reads the peak again, then times
+# further runs. Each run saves into a fresh folder, after os.sync(); all but the last folder are
+# removed (untimed). It prints one JSON line.
+_SAVE_CODE = """
+import base64, gc, json, os, resource, shutil, sys, time
+from pathlib import Path
+
+side, big_path, small_path, work, runs, limit_s = sys.argv[1:7]
+work, runs, limit_s = Path(work), int(runs), float(limit_s)
+answer = {"body": Path(small_path).read_bytes()}
+if side == "imagegen":
+    import httpx
+    import imagegen
+
+    def handler(request):
+        return httpx.Response(200, content=answer["body"], headers={"content-type": "application/json"})
+
+    client = imagegen.ImagesClient(
+        base_url="http://images.invalid/v1", api_key="bench", transport=httpx.MockTransport(handler)
+    )
+
+    def handle(folder, n):
+        client.generate("bench", model="gpt-image-1.5", size=sys.argv[7], n=n).save_all(folder)
+
+else:
+
+    def handle(folder, n):
+        for index, item in enumerate(json.loads(answer["body"])["data"]):
+            (folder / f"image-{index + 1}.png").write_bytes(base64.b64decode(item["b64_json"]))
+
+def rss():
+    # VmHWM: ru_maxrss also counts the parent's peak, which a child inherits at exec on Linux.
+    try:
+        with open("/proc/self/status") as status:
+            return 1024 * next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+
+warm = work / "warm-up"
+warm.mkdir()
+handle(warm, 1)
+shutil.rmtree(warm)
+answer["body"] = Path(big_path).read_bytes()
+gc.collect()
+baseline = rss()
+times = []
+deadline = time.perf_counter() + limit_s
+for run in range(runs):
+    if run and time.perf_counter() > deadline:
+        break
+    folder = work / f"run-{run}"
+    folder.mkdir()
+    if hasattr(os, "sync"):
+        os.sync()  # no run pays for the writeback of files written before it
+    start = time.perf_counter()
+    handle(folder, int(sys.argv[8]))
+    times.append(time.perf_counter() - start)
+    if run == 0:
+        peak = rss()
+    if run + 1 < runs:
+        shutil.rmtree(folder)
+print(json.dumps({"baseline": baseline, "peak": peak, "times": times, "folder": str(folder)}))
+"""
+
+
+@benchmark("parse-and-save", "time and peak memory to parse + save ten 1536x1024 PNGs: imagegen vs by hand")
+def parse_and_save(settings: Settings) -> list[Row]:
+    """ImagesClient.generate over MockTransport + save_all, against json.loads + b64decode + write.
+
+    Each side runs in fresh processes, in ABBA order in a full run (AB in a quick one), as the
+    disk and the machine's other load make single runs noisy; the time is the best run of all.
+    """
+    runs = 3
+    passes = settings.count(2, 1)
+    limit_s = settings.seconds(300.0, 120.0)
+    png = noisy_png(SAVE_WIDTH, SAVE_HEIGHT)
+    sides: dict[str, list[dict[str, Any]]] = {"hand": [], "imagegen": []}
+    with tempfile.TemporaryDirectory(prefix="imagegen-bench-") as temporary:
+        folder = Path(temporary)
+        big, small = folder / "big.json", folder / "small.json"
+        big.write_bytes(gpt_image_answer(png, SAVE_COUNT, SAVE_SIZE))
+        small.write_bytes(gpt_image_answer(small_png(), 1, "1024x1024"))
+        body_bytes = big.stat().st_size
+        for pass_index in range(passes):
+            for side in list(sides) if pass_index % 2 == 0 else list(reversed(sides)):
+                work = folder / f"{side}-{pass_index}"
+                work.mkdir()
+                outcome = save_side(side, big, small, work, runs, limit_s)
+                sides[side].append(outcome)
+                saved = sorted(Path(outcome["folder"]).iterdir())
+                if {path.name for path in saved} != {f"image-{i + 1}.png" for i in range(SAVE_COUNT)}:
+                    raise BenchError(f"{side} saved {[path.name for path in saved]}")
+                if any(path.read_bytes() != png for path in saved):
+                    raise BenchError(f"{side} saved files that differ from the PNG of the answer")
+                shutil.rmtree(work)
+    ms = {side: 1000 * min(min(outcome["times"]) for outcome in outcomes) for side, outcomes in sides.items()}
+    mb = {  # the largest growth seen over that side's processes
+        side: max(outcome["peak"] - outcome["baseline"] for outcome in outcomes) / 2**20
+        for side, outcomes in sides.items()
+    }
+    timed = min(sum(len(outcome["times"]) for outcome in outcomes) for outcomes in sides.values())
+    details = (
+        f"{SAVE_COUNT} x {len(png) / 2**20:.1f} MB PNG, a {body_bytes / 2**20:.1f} MB JSON body; "
+        f"time: best of {timed} runs in {passes} fresh process(es) per side; memory: growth of the "
+        "peak RSS (VmHWM, else ru_maxrss) of a fresh process over its baseline (after imports, a "
+        "small warm-up answer and reading the body) in its first run; baselines: "
+        f"hand {sides['hand'][0]['baseline'] / 2**20:.1f} MB, "
+        f"imagegen {sides['imagegen'][0]['baseline'] / 2**20:.1f} MB"
+    )
+    return [
+        Row(
+            "parse-and-save",
+            Measure("imagegen generate + save_all", ms["imagegen"], "ms"),
+            Measure("json.loads + b64decode + write by hand", ms["hand"], "ms"),
+            SAVE_TIME_TARGET,
+            details=details,
+        ),
+        Row(
+            "parse-and-save",
+            Measure("imagegen peak memory", mb["imagegen"], "MB"),
+            Measure("by hand", mb["hand"], "MB"),
+            SAVE_MEMORY_TARGET,
+        ),
+    ]
+
+
+def noisy_png(width: int, height: int) -> bytes:
+    """An RGB PNG of random pixels: it hardly compresses, like a detailed picture."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def save_side(side: str, big: Path, small: Path, work: Path, runs: int, limit_s: float) -> dict[str, Any]:
+    """Run one side of parse-and-save in a fresh process (killed after `limit_s` plus a margin)."""
+    arguments = [side, *map(str, (big, small, work, runs, limit_s)), SAVE_SIZE, str(SAVE_COUNT)]
+    completed = subprocess.run(
+        [sys.executable, "-c", _SAVE_CODE, *arguments],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=limit_s + 60.0,
+        check=False,
+    )
+    if completed.returncode != 0:
+        raise BenchError(f"the {side} side failed:\n{completed.stderr.decode(errors='replace')}")
+    outcome: dict[str, Any] = json.loads(completed.stdout.decode().strip().splitlines()[-1])
+    return outcome
+
+
+# ---- async-throughput: AsyncImagesClient against raw httpx.AsyncClient on the server ---------
+
+ASYNC_COUNT = 256
+ASYNC_CONCURRENCY = 32
+ASYNC_TARGET = at_least(0.9)  # imagegen req/s / raw httpx req/s
+
+
+@benchmark("async-throughput", "256 generations, 32 in flight, on the server: AsyncImagesClient vs httpx")
+def async_throughput(settings: Settings) -> list[Row]:
+    """Requests/s of AsyncImagesClient as a ratio to raw httpx.AsyncClient, same server process."""
+    rounds = settings.count(4, 2)
+    warmup = settings.count(64, 32)
+    limit_s = settings.seconds(120.0, 60.0)
+    prompts = rps_prompts(ASYNC_COUNT, "async")
+    with server_process() as base_url:
+        loads = asyncio.run(_async_rounds(base_url, prompts, rounds, rps_prompts(warmup, "warm-up"), limit_s))
+    check_sample(loads["httpx"][0].sample, prompts[0])
+    if loads["imagegen"][0].sample != _png_of(loads["httpx"][0].sample):
+        raise BenchError("imagegen's image for the first prompt differs from raw httpx's")
+    best = {side: max(runs, key=lambda load: load.rate) for side, runs in loads.items()}
+    parts = [
+        f"{side}: {', '.join(f'{load.rate:.1f}' for load in runs)} req/s "
+        f"(p50 latency of the best {1000 * statistics.median(best[side].latencies_s):.0f} ms)"
+        for side, runs in loads.items()
+    ]
+    cut = any(load.timed_out or load.completed < ASYNC_COUNT for runs in loads.values() for load in runs)
+    return [
+        Row(
+            "async-throughput",
+            Measure("imagegen AsyncImagesClient", best["imagegen"].rate, "req/s"),
+            Measure("raw httpx.AsyncClient + json.loads", best["httpx"].rate, "req/s"),
+            ASYNC_TARGET,
+            details=(
+                f"best of {len(loads['httpx'])} alternating rounds of {ASYNC_COUNT} {RPS_SIZE} {RPS_MODEL} "
+                f"b64_json generations, {ASYNC_CONCURRENCY} in flight, one server process; "
+                + "; ".join(parts)
+                + ("; stopped by the time limit" if cut else "")
+            ),
+        )
+    ]
+
+
+async def _async_rounds(
+    base_url: str, prompts: Sequence[str], rounds: int, warmup: Sequence[str], limit_s: float
+) -> dict[str, list[LoadResult]]:
+    """Warm both clients up, then run `rounds` rounds of each, alternating which goes first."""
+    loads: dict[str, list[LoadResult]] = {"httpx": [], "imagegen": []}
+    async with (
+        AsyncImagesClient(base_url=base_url, api_key="bench", timeout=REQUEST_TIMEOUT_S) as ours,
+        httpx.AsyncClient(base_url=base_url, timeout=REQUEST_TIMEOUT_S) as raw,
+    ):
+
+        async def send_ours(prompt: str, keep: bool) -> bytes:
+            result = await ours.generate(prompt, model=RPS_MODEL, size=RPS_SIZE, response_format="b64_json")
+            return await result.images[0].bytes() if keep else b""
+
+        async def send_raw(prompt: str, keep: bool) -> bytes:
+            body = await _generate(raw, prompt)
+            json.loads(body)
+            return body if keep else b""
+
+        senders = {"httpx": send_raw, "imagegen": send_ours}
+        for send in senders.values():
+            await drive_async(send, warmup, ASYNC_CONCURRENCY, limit_s)
+        deadline = time.perf_counter() + limit_s * rounds
+        for round_index in range(rounds):
+            if round_index and time.perf_counter() > deadline:
+                break
+            order = list(senders) if round_index % 2 == 0 else list(reversed(senders))
+            for side in order:
+                loads[side].append(await drive_async(senders[side], prompts, ASYNC_CONCURRENCY, limit_s))
+    return loads
+
+
+async def drive_async(
+    send: Callable[[str, bool], Awaitable[bytes]], prompts: Sequence[str], concurrency: int, limit_s: float
+) -> LoadResult:
+    """Call `send` once per prompt, `concurrency` at a time, stopping early at `limit_s`; the first
+    prompt's call is asked to keep what it got (`keep=True`) as the sample."""
+    result = LoadResult()
+    pending = iter(range(len(prompts)))  # shared: each prompt is sent once, by whichever worker is free
+    start = time.perf_counter()
+    deadline = start + limit_s
+
+    async def worker() -> None:
+        for index in pending:
+            if time.perf_counter() > deadline:
+                result.timed_out = True
+                return
+            sent = time.perf_counter()
+            kept = await send(prompts[index], index == 0)
+            result.latencies_s.append(time.perf_counter() - sent)
+            result.completed += 1
+            if index == 0:
+                result.sample = kept
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(concurrency):
+            group.create_task(worker())
+    result.elapsed_s = time.perf_counter() - start
+    return result
+
+
+def _png_of(body: bytes) -> bytes:
+    """The first image of a JSON answer, decoded."""
+    return base64.b64decode(json.loads(body)["data"][0]["b64_json"])
 
 
 # ---- the command line ------------------------------------------------------------------------
