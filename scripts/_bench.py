@@ -477,7 +477,10 @@ def client_overhead(settings: Settings) -> list[Row]:
     ours = ImagesClient(
         base_url=MOCK_BASE_URL, api_key="bench", transport=httpx.MockTransport(handlers["imagegen"])
     )
-    raw = httpx.Client(transport=httpx.MockTransport(handlers["httpx"]))
+    # Raw httpx authenticates too, as any real call must (the key set once, as a raw user would).
+    raw = httpx.Client(
+        transport=httpx.MockTransport(handlers["httpx"]), headers={"Authorization": "Bearer bench"}
+    )
     # openai 3.x is built on httpx2 and also takes an httpx.Client, as here (what the brief asks for).
     theirs_http = httpx.Client(transport=httpx.MockTransport(handlers["openai"]))
     theirs = openai.OpenAI(base_url=MOCK_BASE_URL, api_key="bench", http_client=theirs_http, max_retries=0)

@@ -58,8 +58,7 @@ def check_request(operation: Operation, body: Mapping[str, Any], catalog: ModelC
 def _check_size(rules: ModelRules, size: Any, catalog: ModelCatalog) -> None:
     if not isinstance(size, str):
         return
-    known_sizes = {listed for model in catalog for listed in model.sizes}
-    if size not in known_sizes and rules.custom_sizes is None:
+    if size not in _known(catalog, "sizes") and rules.custom_sizes is None:
         return  # a size no model lists: maybe the server knows better
     reason = rules.why_size_not(size)
     if reason is not None:
@@ -79,5 +78,7 @@ def _check_value(
         )
 
 
+@cache
 def _known(catalog: ModelCatalog, attribute: str) -> frozenset[str]:
+    """Every value any model of `catalog` lists for `attribute` (catalogs are immutable: cached)."""
     return frozenset(value for model in catalog for value in getattr(model, attribute))

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import json
 import logging
 import os
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, overload
 from urllib.parse import urlsplit
 
 import httpx
-
-from imagegen_api.models import ImagesResponse
 
 from ._version import __version__
 from .calls import Call, edit_call, generation_call, variation_call
@@ -47,7 +45,6 @@ from .results import (
     ImagesResult,
     RawResponse,
     image_sources,
-    result_fields,
 )
 from .retry import RetryPolicy
 from .rules import Operation
@@ -149,19 +146,25 @@ class _ClientCore:
             rules = packaged_catalog().get(model) if isinstance(model, str) else None
         check_uploads(images, mask, rules)
 
+    @functools.cached_property
+    def _fixed_headers(self) -> dict[str, str]:
+        """The headers every API request carries, built once (options never change in place)."""
+        headers = {"User-Agent": f"imagegen/{__version__}", **self.options.default_headers}
+        if self.options.api_key:
+            headers["Authorization"] = f"Bearer {self.options.api_key}"
+        return headers
+
     def _request(
         self, call: Call, extra_headers: Mapping[str, str] | None, idempotency_key: str | None
     ) -> httpx.Request:
         headers = {
-            "User-Agent": f"imagegen/{__version__}",
+            **self._fixed_headers,
             "Accept": "text/event-stream" if call.stream else "application/json",
-            **self.options.default_headers,
             **call.headers,
             **(extra_headers or {}),
-            "Idempotency-Key": idempotency_key or f"imagegen-{uuid.uuid4()}",
+            # The same key on every retry of this call, so a server can answer it once.
+            "Idempotency-Key": idempotency_key or f"imagegen-{os.urandom(16).hex()}",
         }
-        if self.options.api_key:
-            headers["Authorization"] = f"Bearer {self.options.api_key}"
         return httpx.Request(
             call.method, self.options.base_url + call.path, headers=headers, json=call.json, files=call.files
         )
@@ -184,7 +187,7 @@ class _ClientCore:
         return chosen if isinstance(chosen, httpx.Timeout) else httpx.Timeout(chosen)
 
     @staticmethod
-    def _parsed(response: httpx.Response, content: bytes) -> ImagesResponse:
+    def _answer(response: httpx.Response, content: bytes) -> dict[str, Any]:
         try:
             data = json.loads(content)
         except ValueError:
@@ -195,11 +198,11 @@ class _ClientCore:
             raise InvalidResponseError(
                 f"the server answered {response.status_code} with JSON that is not an object"
             )
-        return ImagesResponse.from_dict(data)
+        return data
 
     @staticmethod
     def _raw(response: httpx.Response, content: bytes, keep: bool) -> RawResponse:
-        return RawResponse(response.status_code, dict(response.headers), content if keep else None)
+        return RawResponse(response.status_code, response.headers, content if keep else None)
 
 
 def _body(prompt: str | ImageDescription, params: dict[str, Any]) -> dict[str, Any]:
@@ -382,16 +385,12 @@ class ImagesClient(_ClientCore):
         response = self._send(request, self._policy(max_retries), self._timeout(timeout), stream=call.stream)
         if call.stream:
             return ImageStream(response, event_reader(call.expected_images, self._image_from_b64))
-        parsed = self._parsed(response, response.content)
+        answer = self._answer(response, response.content)
         images = [
             GeneratedImage(index=i, b64_json=b64, url=url, revised_prompt=revised, download=self._download)
-            for i, (b64, url, revised) in enumerate(image_sources(parsed))
+            for i, (b64, url, revised) in enumerate(image_sources(answer))
         ]
-        return ImagesResult(
-            images=images,
-            response=self._raw(response, response.content, raw_response),
-            **result_fields(parsed),
-        )
+        return ImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
     def _image_from_b64(self, index: int, b64: str) -> GeneratedImage:
         return GeneratedImage(index=index, b64_json=b64, url=None)
@@ -563,18 +562,14 @@ class AsyncImagesClient(_ClientCore):
         )
         if call.stream:
             return AsyncImageStream(response, event_reader(call.expected_images, self._image_from_b64))
-        parsed = self._parsed(response, response.content)
+        answer = self._answer(response, response.content)
         images = [
             AsyncGeneratedImage(
                 index=i, b64_json=b64, url=url, revised_prompt=revised, download=self._download
             )
-            for i, (b64, url, revised) in enumerate(image_sources(parsed))
+            for i, (b64, url, revised) in enumerate(image_sources(answer))
         ]
-        return AsyncImagesResult(
-            images=images,
-            response=self._raw(response, response.content, raw_response),
-            **result_fields(parsed),
-        )
+        return AsyncImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
     def _image_from_b64(self, index: int, b64: str) -> AsyncGeneratedImage:
         return AsyncGeneratedImage(index=index, b64_json=b64, url=None)
@@ -626,6 +621,8 @@ def _call_options(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any
 
 
 def _log(request: httpx.Request, response: httpx.Response, started: float) -> None:
+    if not logger.isEnabledFor(logging.DEBUG):
+        return
     # Method, path, status, time and request id only: never headers, which carry the key.
     logger.debug(
         "%s %s -> %d in %.3f s (request id %s)",

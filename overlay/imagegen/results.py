@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import os
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from imagegen_api.models import Image, ImagesResponse, ImageUsage
+from imagegen_api.models import ImagesResponse, ImageUsage
 from imagegen_api.types import Unset
 
 from .errors import ImagesError, InvalidResponseError
@@ -175,17 +176,62 @@ class AsyncGeneratedImage(_ImageBase):
 ImageT = TypeVar("ImageT", GeneratedImage, AsyncGeneratedImage)
 
 
-@dataclass(frozen=True)
 class _ResultBase(Generic[ImageT]):
-    images: list[ImageT]
-    created: int | None
-    usage: ImageUsage | None
-    response: RawResponse
-    background: str | None = None
-    output_format: str | None = None
-    quality: str | None = None
-    size: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    """The images of an answer, and what the server reported with them.
+
+    The answer's typed fields (usage, created, ...) are parsed with the generated
+    `ImagesResponse` model when first read, not on every call.
+    """
+
+    def __init__(self, images: list[ImageT], answer: Mapping[str, Any], response: RawResponse) -> None:
+        self.images: list[ImageT] = images
+        self.response = response
+        self._answer = answer
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(images={self.images!r}, request_id={self.request_id!r})"
+
+    @functools.cached_property
+    def parsed(self) -> ImagesResponse:
+        """The whole answer as the generated model (unknown fields in additional_properties)."""
+        return ImagesResponse.from_dict(self._answer)
+
+    @property
+    def created(self) -> int | None:
+        """When the server made the images (Unix seconds), if it says."""
+        created = _value(self.parsed.created)
+        return created if isinstance(created, int) else None
+
+    @property
+    def usage(self) -> ImageUsage | None:
+        """Token usage, for models that report it."""
+        usage = _value(self.parsed.usage)
+        return usage if isinstance(usage, ImageUsage) else None
+
+    @property
+    def background(self) -> str | None:
+        """The background the images got (GPT image models)."""
+        return _text(self.parsed.background)
+
+    @property
+    def output_format(self) -> str | None:
+        """The file format the server says it used (GPT image models)."""
+        return _text(self.parsed.output_format)
+
+    @property
+    def quality(self) -> str | None:
+        """The quality the images were made at (GPT image models)."""
+        return _text(self.parsed.quality)
+
+    @property
+    def size(self) -> str | None:
+        """The size the server says it made (GPT image models)."""
+        return _text(self.parsed.size)
+
+    @property
+    def extra(self) -> Mapping[str, Any]:
+        """Fields of the answer the contract does not know."""
+        return dict(self.parsed.additional_properties)
 
     @property
     def revised_prompt(self) -> str | None:
@@ -198,7 +244,6 @@ class _ResultBase(Generic[ImageT]):
         return self.response.request_id
 
 
-@dataclass(frozen=True)
 class ImagesResult(_ResultBase[GeneratedImage]):
     """The answer of `ImagesClient.generate`, `edit` or `vary`."""
 
@@ -212,7 +257,6 @@ class ImagesResult(_ResultBase[GeneratedImage]):
         ]
 
 
-@dataclass(frozen=True)
 class AsyncImagesResult(_ResultBase[AsyncGeneratedImage]):
     """The answer of `AsyncImagesClient.generate`, `edit` or `vary`."""
 
@@ -226,28 +270,21 @@ class AsyncImagesResult(_ResultBase[AsyncGeneratedImage]):
         ]
 
 
-def result_fields(parsed: ImagesResponse) -> dict[str, Any]:
-    """The fields of a result other than its images, read leniently from the generated model."""
-    usage = _value(parsed.usage)
-    return {
-        "created": _value(parsed.created),
-        "usage": usage if isinstance(usage, ImageUsage) else None,
-        "background": _text(parsed.background),
-        "output_format": _text(parsed.output_format),
-        "quality": _text(parsed.quality),
-        "size": _text(parsed.size),
-        "extra": dict(parsed.additional_properties),
-    }
-
-
-def image_sources(parsed: ImagesResponse) -> list[tuple[str | None, str | None, str | None]]:
+def image_sources(answer: Mapping[str, Any]) -> list[tuple[str | None, str | None, str | None]]:
     """(b64_json, url, revised_prompt) of each image of the answer."""
-    items = _value(parsed.data)
-    if not isinstance(items, list):
+    items = answer.get("data")
+    if items is None:
         return []
-    if not all(isinstance(item, Image) for item in items):
-        raise InvalidResponseError("the answer's data holds something other than image objects")
-    return [(_text(item.b64_json), _text(item.url), _text(item.revised_prompt)) for item in items]
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise InvalidResponseError("the answer's data is not a list of image objects")
+    return [
+        (_string(item.get("b64_json")), _string(item.get("url")), _string(item.get("revised_prompt")))
+        for item in items
+    ]
+
+
+def _string(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _value(value: Any) -> Any:

@@ -120,7 +120,7 @@ class ModelRules:
         return operation in self.operations
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity, so lookups can be cached
 class ModelCatalog:
     """The models a server knows, by name and alias, with the default model of each operation."""
 
