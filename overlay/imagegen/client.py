@@ -18,6 +18,7 @@ import functools
 import json
 import logging
 import os
+import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -72,8 +73,19 @@ class ClientOptions:
     timeout: TimeoutTypes = field(default_factory=lambda: DEFAULT_TIMEOUT)
     max_retries: int = DEFAULT_MAX_RETRIES
     proxy: str | None = None
-    verify: bool | str = True
+    verify: bool | str | ssl.SSLContext = True
     check_rules: bool = True
+
+
+def _tls(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
+    """httpx's `verify`: a CA bundle path becomes an SSL context (httpx 0.28 deprecates paths)."""
+    if isinstance(verify, str):
+        if not os.path.exists(verify):
+            raise FileNotFoundError(f"verify={verify!r}: no such CA bundle file or folder")
+        if os.path.isdir(verify):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    return verify
 
 
 def _resolve(
@@ -256,7 +268,7 @@ class ImagesClient(_ClientCore):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         proxy: str | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
@@ -275,7 +287,7 @@ class ImagesClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            proxy=proxy, verify=verify, transport=transport, follow_redirects=True
+            proxy=proxy, verify=_tls(verify), transport=transport, follow_redirects=True
         )
         self._transport = transport
 
@@ -447,7 +459,7 @@ class AsyncImagesClient(_ClientCore):
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         proxy: str | None = None,
-        verify: bool | str = True,
+        verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -466,7 +478,7 @@ class AsyncImagesClient(_ClientCore):
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            proxy=proxy, verify=verify, transport=transport, follow_redirects=True
+            proxy=proxy, verify=_tls(verify), transport=transport, follow_redirects=True
         )
         self._transport = transport
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from imagegen.conformance.multipart import parse_form
 
@@ -94,14 +93,19 @@ def parse_multipart(body: bytes, content_type: str) -> list[Part]:
     ]
 
 
-def _app(state: RecordingServer) -> Starlette:
-    async def record(request: Request) -> Response:
+def _app(state: RecordingServer) -> ASGIApp:
+    """Records every request, whatever its target (also absolute-form, as sent to a proxy)."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope, receive)
         body = await request.body()
         state.requests.append(Recorded(request.method, request.url.path, dict(request.headers), body))
         reply = state.replies.popleft() if state.replies else Reply(500, b"no reply queued")
-        return Response(reply.body, status_code=reply.status, headers=reply.headers)
+        await Response(reply.body, status_code=reply.status, headers=reply.headers)(scope, receive, send)
 
-    return Starlette(routes=[Route("/{path:path}", record, methods=["GET", "POST"])])
+    return app
 
 
 @contextmanager
