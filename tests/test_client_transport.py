@@ -35,7 +35,8 @@ def https_server(cert_file: Path, key_file: Path) -> Iterator[str]:
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the TLS server did not start"
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the TLS server did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:
