@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from imagegen import __version__, load_contract
 
 IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
@@ -66,3 +68,11 @@ def test_contract_prints_the_packaged_contract() -> None:
     done = imagegen("contract")
     assert done.returncode == 0
     assert json.loads(done.stdout) == load_contract()
+
+
+def test_the_stored_top_level_help_is_what_argparse_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`imagegen --help` prints a stored copy (to skip importing argparse); it must not drift."""
+    from imagegen.cli.main import TOP_HELP, build_parser
+
+    monkeypatch.setenv("COLUMNS", "100")
+    assert build_parser().format_help() == TOP_HELP

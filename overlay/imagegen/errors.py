@@ -26,6 +26,9 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+# Shorter "keys" (a local server's "t") are not masked: replacing them would garble any message.
+MIN_MASKED_SECRET = 8
+
 
 class ImagesError(Exception):
     """Base of every error imagegen raises."""
@@ -156,7 +159,7 @@ def error_for_status(
     if not message:
         message = _default_message(status_code)
     for secret in secrets:
-        if secret:
+        if len(secret) >= MIN_MASKED_SECRET:
             message = message.replace(secret, "<the API key>")
     cls = _BY_STATUS.get(status_code) or (InternalServerError if status_code >= 500 else APIStatusError)
     request_id = headers.get("x-request-id") or headers.get("request-id")

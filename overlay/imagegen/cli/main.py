@@ -1,73 +1,137 @@
-"""Entry point of the `imagegen` command: parses arguments and dispatches to a subcommand.
+"""Entry point of the `imagegen` command.
 
-Subcommands import what they need when they run, so `imagegen --help` stays fast.
+Each command lives in its own module, which declares `add_arguments(parser)` and `run(args)`.
+The module is imported, and its arguments declared, only when that command is given: so
+`imagegen --help` imports nothing but argparse and answers at once.
 """
 
 from __future__ import annotations
 
-import argparse
+import importlib
 import sys
-from collections.abc import Sequence
 
-from .._version import __version__
+# Not `from typing import ...`: importing typing would cost `imagegen --help` ~7 ms.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Sequence
+    from typing import Any
+
+# name: (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("images_command", "create images from a prompt"),
+    "edit": ("images_command", "edit images (with an optional mask)"),
+    "vary": ("images_command", "create variations of an image"),
+    "openai": ("openai_command", "the seed library's commands: GetImages, GetImageDescriptionStructure"),
+    "demo": ("demo_command", "generate, edit, vary and stream on a local reference server"),
+    "serve": ("serve_command", "run the reference server"),
+    "models": ("models_command", "show what each known model accepts"),
+    "contract": ("contract_command", "print the OpenAPI contract of the image endpoints"),
+}
 
 EXAMPLES = """\
 examples:
+  imagegen demo                                   try everything on a local server, no key needed
+  imagegen generate "Yellow alpaca" --model dall-e-3 --size 1024x1024 -o images/
+  imagegen edit photo.png --prompt "add a red hat" --mask mask.png --model gpt-image-1.5
+  imagegen vary photo.png -n 2
+  imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \\
+      --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
   imagegen serve --no-auth --port 8000
-                                      the reference server, for local development
-  imagegen models                     which sizes, n and qualities each model takes
-  imagegen models gpt-image-2 --json  one model's rules as JSON
-  imagegen contract > images.json     the OpenAPI contract, to feed other tools
+  imagegen models dall-e-3
+
+Connection: --url (or OPENAI_BASE_URL), --token (or OPENAI_API_KEY, --token-file, --token -).
+Run 'imagegen COMMAND --help' for a command's options and examples.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the `imagegen` command."""
+# What `build_parser().format_help()` prints at 100 columns, kept here so that `imagegen` and
+# `imagegen --help` answer without importing argparse. tests/test_cli.py fails if they differ.
+TOP_HELP = r"""usage: imagegen [-h] [--version] COMMAND ...
+
+Generate, edit and vary images on any OpenAI-compatible server.
+
+positional arguments:
+  COMMAND
+    generate  create images from a prompt
+    edit      edit images (with an optional mask)
+    vary      create variations of an image
+    openai    the seed library's commands: GetImages, GetImageDescriptionStructure
+    demo      generate, edit, vary and stream on a local reference server
+    serve     run the reference server
+    models    show what each known model accepts
+    contract  print the OpenAPI contract of the image endpoints
+
+options:
+  -h, --help  show this help message and exit
+  --version   show the version and exit
+
+examples:
+  imagegen demo                                   try everything on a local server, no key needed
+  imagegen generate "Yellow alpaca" --model dall-e-3 --size 1024x1024 -o images/
+  imagegen edit photo.png --prompt "add a red hat" --mask mask.png --model gpt-image-1.5
+  imagegen vary photo.png -n 2
+  imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \
+      --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
+  imagegen serve --no-auth --port 8000
+  imagegen models dall-e-3
+
+Connection: --url (or OPENAI_BASE_URL), --token (or OPENAI_API_KEY, --token-file, --token -).
+Run 'imagegen COMMAND --help' for a command's options and examples.
+"""
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` command's arguments are declared."""
+    import argparse
+
+    class VersionAction(argparse.Action):
+        """--version, reading the installed version only when asked (importlib.metadata is slow)."""
+
+        def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+            super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+        def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+            from .._version import __version__
+
+            print(f"imagegen {__version__}")
+            parser.exit()
+
     parser = argparse.ArgumentParser(
         prog="imagegen",
         description="Generate, edit and vary images on any OpenAI-compatible server.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"imagegen {__version__}")
+    parser.add_argument("--version", action=VersionAction, help="show the version and exit")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    models = commands.add_parser(
-        "models",
-        help="show what each known model accepts",
-        description="Show the per-model rules of the packaged contract (x-imagegen-models).",
-    )
-    models.add_argument("names", nargs="*", metavar="MODEL", help="only these models (or aliases)")
-    models.add_argument("--json", action="store_true", help="print the rules as JSON")
-
-    from .serve_command import add_serve_parser
-
-    add_serve_parser(commands)
-
-    contract = commands.add_parser(
-        "contract",
-        help="print the OpenAPI contract of the image endpoints",
-        description="Print the packaged OpenAPI 3.1 contract (JSON) on standard output.",
-    )
-    contract.add_argument("--indent", type=int, default=2, help="JSON indentation (default 2)")
+    for name, (module_name, summary) in COMMANDS.items():
+        sub = commands.add_parser(name, help=summary, formatter_class=argparse.RawDescriptionHelpFormatter)
+        if name == chosen:
+            _module(module_name).add_arguments(sub, name)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad usage)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "models":
-        from .models_command import run_models
+    """Run the command line; returns the exit status (0 ok, 1 the server refused or failed,
+    2 bad usage or input, 130 interrupted)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments in ([], ["-h"], ["--help"]):
+        print(TOP_HELP, end="", file=sys.stdout if arguments else sys.stderr)
+        return 0 if arguments else 2
+    chosen = next((word for word in arguments if not word.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(arguments)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        result: int = _module(COMMANDS[args.command][0]).run(args)
+    except KeyboardInterrupt:
+        print("imagegen: interrupted", file=sys.stderr)
+        return 130
+    return result
 
-        return run_models(args.names, as_json=args.json)
-    if args.command == "serve":
-        from .serve_command import run_serve
 
-        return run_serve(args)
-    if args.command == "contract":
-        from .contract_command import run_contract
-
-        return run_contract(indent=args.indent)
-    parser.print_help(sys.stderr)
-    return 2
+def _module(name: str) -> Any:
+    return importlib.import_module(f"{__package__}.{name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 import sys
@@ -10,7 +11,20 @@ from collections.abc import Sequence
 from ..rules import ModelRules, default_catalog
 
 
-def run_models(names: Sequence[str], *, as_json: bool) -> int:
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Declare the options of `imagegen models`."""
+    parser.description = "Show the per-model rules of the packaged contract (x-imagegen-models)."
+    parser.epilog = "examples:\n  imagegen models\n  imagegen models gpt-image-2 --json\n"
+    parser.add_argument("names", nargs="*", metavar="MODEL", help="only these models (or aliases)")
+    parser.add_argument("--json", action="store_true", help="print the rules as JSON")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the rules of the named models (all when none are named)."""
+    return show_models(args.names, as_json=args.json)
+
+
+def show_models(names: Sequence[str], *, as_json: bool) -> int:
     """Print the rules of the named models (all when none are named)."""
     catalog = default_catalog()
     chosen: list[ModelRules] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 SERVE_EXAMPLES = """\
 examples:
@@ -22,15 +21,10 @@ once the server accepts connections. Stop it with Ctrl-C or SIGTERM.
 """
 
 
-def add_serve_parser(commands: Any) -> None:
-    """Declare `imagegen serve` and its options."""
-    serve = commands.add_parser(
-        "serve",
-        help="run the reference server",
-        description="Run the imagegen reference server: the contract implemented, with real images.",
-        epilog=SERVE_EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
+    """Declare the options of `imagegen serve`."""
+    serve.description = "Run the imagegen reference server: the contract implemented, with real images."
+    serve.epilog = SERVE_EXAMPLES
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
     serve.add_argument(
@@ -59,7 +53,7 @@ def add_serve_parser(commands: Any) -> None:
     serve.add_argument("--quiet", action="store_true", help="no access log")
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on a configuration problem."""
     from ..server import (
         ConfigError,

@@ -1,0 +1,193 @@
+"""What every command that talks to a server shares: connection options, the client built from
+them, output verbosity, and how failures become messages and exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..client import ImagesClient
+
+EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+MIN_MASKED_SECRET = 8  # as imagegen.errors: shorter tokens are not secrets worth garbling text for
+
+
+class UsageError(Exception):
+    """Bad usage or input: printed as one line, exit status 2."""
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """--url, --token, --token-file, --headers, --proxy, --timeout, --retries, --raw, -v, --quiet."""
+    group = parser.add_argument_group("connection")
+    group.add_argument(
+        "--url", metavar="URL", help="the API base URL (default: OPENAI_BASE_URL, else OpenAI)"
+    )
+    group.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the API key (default: OPENAI_API_KEY); '-' reads it from standard input",
+    )
+    group.add_argument("--token-file", type=Path, metavar="FILE", help="read the API key from FILE")
+    group.add_argument(
+        "--headers", metavar="JSON", help="extra request headers: JSON or a path to a .json file"
+    )
+    group.add_argument("--proxy", metavar="URL", help="send requests through this proxy")
+    group.add_argument("--timeout", type=float, metavar="SECONDS", help="how long to wait for an answer")
+    group.add_argument(
+        "--retries", type=int, metavar="N", help="retries on connection errors, 429 and 5xx (default 2)"
+    )
+    group.add_argument("--raw", action="store_true", help="print status, headers and body instead of saving")
+    group.add_argument(
+        "--no-check",
+        action="store_true",
+        help="send even what the model's known rules refuse (--raw implies it)",
+    )
+    output = parser.add_argument_group("output")
+    output.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
+    output.add_argument("-v", "--verbose", action="store_true", help="log each request (never the key)")
+
+
+def token_of(args: argparse.Namespace) -> str | None:
+    """The API key from --token, --token - (stdin), --token-file, or OPENAI_API_KEY."""
+    if args.token_file is not None:
+        try:
+            text: str = args.token_file.expanduser().read_text(encoding="utf-8")
+            return text.strip()
+        except OSError as error:
+            raise UsageError(f"cannot read --token-file {args.token_file}: {error.strerror}") from None
+    if args.token == "-":
+        line = sys.stdin.readline().strip()
+        if not line:
+            raise UsageError("--token - expects the key on standard input, which was empty")
+        return line
+    given: str | None = args.token if args.token is not None else os.environ.get("OPENAI_API_KEY")
+    return given
+
+
+def headers_of(args: argparse.Namespace) -> dict[str, str]:
+    """--headers as a dict (JSON text, the seed's relaxed JSON, or a .json path)."""
+    if not args.headers:
+        return {}
+    from ..relaxed_json import load_json_or_file
+
+    data = load_json_or_file(args.headers, what="--headers")
+    if not isinstance(data, dict):
+        raise UsageError("--headers must be a JSON object of header names to values")
+    return {str(name): str(value) for name, value in data.items()}
+
+
+def client_of(args: argparse.Namespace) -> ImagesClient:
+    """An ImagesClient configured from the connection options."""
+    import httpx
+
+    from ..client import DEFAULT_TIMEOUT, ImagesClient
+
+    configure_logging(args)
+    if args.retries is not None and args.retries < 0:
+        raise UsageError("--retries cannot be negative")
+    return ImagesClient(
+        base_url=args.url,
+        api_key=token_of(args),
+        default_headers=headers_of(args),
+        proxy=args.proxy,
+        timeout=httpx.Timeout(args.timeout, connect=min(args.timeout, 10.0))
+        if args.timeout is not None
+        else DEFAULT_TIMEOUT,
+        max_retries=args.retries if args.retries is not None else 2,
+        check_rules=not (getattr(args, "no_check", False) or getattr(args, "raw", False)),
+    )
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    """-v: the library's request log on stderr (methods, paths, statuses, never headers)."""
+    if getattr(args, "verbose", False):
+        logging.basicConfig(level=logging.WARNING, format="imagegen: %(message)s", stream=sys.stderr)
+        logging.getLogger("imagegen").setLevel(logging.DEBUG)
+
+
+def say(args: argparse.Namespace, message: str) -> None:
+    """An informational line on stderr, unless --quiet."""
+    if not getattr(args, "quiet", False):
+        print(message, file=sys.stderr)
+
+
+def guarded(action: Callable[[], int], secret: str | None = None) -> int:
+    """Run `action`, turning failures into one or two lines on stderr and an exit status."""
+    from ..errors import APIStatusError, ImagesError, RequestRulesError, UploadError
+    from ..relaxed_json import JsonInputError
+
+    try:
+        return action()
+    except (
+        UsageError,
+        UploadError,
+        RequestRulesError,
+        JsonInputError,
+        FileNotFoundError,
+        FileExistsError,
+    ) as error:
+        _error(str(error), secret)
+        return EXIT_USAGE
+    except ValueError as error:  # bad values given on the command line (a description, a size, ...)
+        _error(str(error), secret)
+        return EXIT_USAGE
+    except APIStatusError as error:
+        details = [f"status {error.status_code}"]
+        details += [f"param {error.param}"] if error.param else []
+        details += [f"code {error.code}"] if error.code else []
+        details += [f"request id {error.request_id}"] if error.request_id else []
+        _error(f"the server refused: {error.message}\n  ({', '.join(details)})", secret)
+        return EXIT_SERVER
+    except ImagesError as error:
+        _error(str(error), secret)
+        return EXIT_SERVER
+
+
+def _error(message: str, secret: str | None) -> None:
+    if secret and len(secret) >= MIN_MASKED_SECRET:
+        message = message.replace(secret, "<token>")
+    print(f"imagegen: {message}", file=sys.stderr)
+
+
+class Progress:
+    """A spinner on stderr while waiting, only on a terminal and without --quiet."""
+
+    def __init__(self, args: argparse.Namespace, label: str) -> None:
+        self.label = label
+        self.enabled = not getattr(args, "quiet", False) and sys.stderr.isatty()
+        self._stop: Any = None
+        self._thread: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled:
+            import threading
+            import time
+
+            self._stop = threading.Event()
+            started = time.monotonic()
+
+            def spin() -> None:
+                frames = "|/-\\"
+                index = 0
+                while not self._stop.wait(0.1):
+                    elapsed = time.monotonic() - started
+                    sys.stderr.write(f"\r{frames[index % 4]} {self.label} {elapsed:4.1f}s")
+                    sys.stderr.flush()
+                    index += 1
+                sys.stderr.write("\r" + " " * (len(self.label) + 10) + "\r")
+                sys.stderr.flush()
+
+            self._thread = threading.Thread(target=spin, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._stop is not None:
+            self._stop.set()
+            self._thread.join(1)

@@ -1,0 +1,280 @@
+"""`imagegen generate`, `imagegen edit` and `imagegen vary`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .common import EXIT_OK, Progress, UsageError, add_connection_options, client_of, guarded, say
+
+if TYPE_CHECKING:
+    from ..client import ImagesClient
+    from ..results import ImagesResult
+    from ..streaming import ImageStream
+
+EXAMPLES = {
+    "generate": """\
+examples:
+  imagegen generate "Yellow alpaca" --model dall-e-3 --size 1024x1024
+  imagegen generate "A cute baby sea otter" --model gpt-image-1.5 -n 2 --quality low -o otters/
+  imagegen generate "Logo of a fox" --model gpt-image-1.5 --background transparent --output-format webp
+  imagegen generate "Otter" --model gpt-image-1.5 --stream --partial-images 2 --save-partials
+  imagegen generate "Yellow alpaca" --json                  the answer as JSON (base64 elided)
+  imagegen generate "Yellow alpaca" --field seed=42         any field the contract does not list
+""",
+    "edit": """\
+examples:
+  imagegen edit photo.png --prompt "Add a red hat" --model gpt-image-1.5
+  imagegen edit photo.png --mask mask.png --prompt "Replace the sky with stars"
+  imagegen edit a.png b.png c.png --prompt "Put these in a gift basket" --model gpt-image-1.5
+The mask is a PNG with alpha, of the first image's size: where its alpha is 0, the model repaints.
+""",
+    "vary": """\
+examples:
+  imagegen vary photo.png
+  imagegen vary photo.png -n 3 --size 512x512 -o variations/
+""",
+}
+
+# option name -> (request field, type, help); which commands take each
+_FIELDS: list[tuple[str, str, Any, str, tuple[str, ...]]] = [
+    (
+        "--model",
+        "model",
+        str,
+        "the model (e.g. dall-e-3, gpt-image-1.5, or your server's)",
+        ("generate", "edit", "vary"),
+    ),
+    ("-n", "n", int, "how many images", ("generate", "edit", "vary")),
+    ("--size", "size", str, "WIDTHxHEIGHT or auto", ("generate", "edit", "vary")),
+    (
+        "--quality",
+        "quality",
+        str,
+        "auto, low, medium, high (GPT image), standard, hd (dall-e-3)",
+        ("generate", "edit"),
+    ),
+    ("--style", "style", str, "vivid or natural (dall-e-3)", ("generate",)),
+    ("--background", "background", str, "auto, transparent or opaque (GPT image)", ("generate", "edit")),
+    ("--output-format", "output_format", str, "png, jpeg or webp (GPT image)", ("generate", "edit")),
+    (
+        "--compression",
+        "output_compression",
+        int,
+        "0-100, for jpeg and webp (GPT image)",
+        ("generate", "edit"),
+    ),
+    ("--moderation", "moderation", str, "auto or low (GPT image)", ("generate",)),
+    ("--input-fidelity", "input_fidelity", str, "low or high (GPT image edits)", ("edit",)),
+    (
+        "--response-format",
+        "response_format",
+        str,
+        "url or b64_json (dall-e models)",
+        ("generate", "edit", "vary"),
+    ),
+    ("--user", "user", str, "an id of your end user", ("generate", "edit", "vary")),
+]
+
+
+def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
+    """Declare the options of generate, edit or vary."""
+    parser.description = {
+        "generate": "Create images from a prompt and save them.",
+        "edit": "Edit one or more images (with an optional mask) and save the results.",
+        "vary": "Create variations of an image and save them.",
+    }[name]
+    parser.epilog = EXAMPLES[name]
+    if name == "generate":
+        parser.add_argument("prompt", help="what the images should show")
+    elif name == "edit":
+        parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="the image(s) to edit")
+        parser.add_argument("--prompt", required=True, help="the edit to make")
+        parser.add_argument("--mask", type=Path, help="PNG with alpha; alpha 0 marks what to repaint")
+    else:
+        parser.add_argument("image", type=Path, metavar="IMAGE", help="the image to vary")
+    request = parser.add_argument_group("request")
+    for option, field, kind, text, commands in _FIELDS:
+        if name in commands:
+            request.add_argument(option, dest=field, type=kind, help=text)
+    request.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other request field (repeatable)",
+    )
+    if name != "vary":
+        request.add_argument("--stream", action="store_true", help="show partial images as they arrive")
+        request.add_argument("--partial-images", type=int, metavar="K", help="partial images per image (0-3)")
+        request.add_argument("--save-partials", action="store_true", help="save the partial images too")
+    saving = parser.add_argument_group("saving")
+    saving.add_argument(
+        "-o", "--output", type=Path, default=Path("."), metavar="DIR", help="where to save (default .)"
+    )
+    saving.add_argument("--overwrite", action="store_true", help="replace files of the same name")
+    saving.add_argument("--json", action="store_true", help="print the answer as JSON instead of saving")
+    saving.add_argument(
+        "--b64", action="store_true", help="keep base64 image data in --json and --raw output"
+    )
+    add_connection_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Send the request, then save (or print) what came back."""
+    return guarded(lambda: _run(args), secret=getattr(args, "token", None))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..errors import APIStatusError
+
+    fields = _fields(args)
+    with client_of(args) as client:
+        if getattr(args, "stream", False) and not (args.json or args.raw):
+            return _stream(args, client, fields)
+        keep_raw = args.json or args.raw
+        try:
+            with Progress(args, f"{args.command} ..."):
+                result = _call(args, client, fields, raw_response=keep_raw)
+        except APIStatusError as error:
+            if not args.raw:
+                raise
+            return _print_document(
+                {"code": error.status_code, "headers": dict(error.headers), "body": _body(error.body)}, 1
+            )
+        if keep_raw:
+            return _print_answer(args, result)
+        return _save_all(args, result)
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    fields = {
+        field: getattr(args, field) for _, field, _, _, _ in _FIELDS if getattr(args, field, None) is not None
+    }
+    if getattr(args, "partial_images", None) is not None:
+        fields["partial_images"] = args.partial_images
+    for item in args.field:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--field takes KEY=VALUE, got {item!r}")
+        fields[key] = _typed(value)
+    return fields
+
+
+def _typed(value: str) -> Any:
+    """--field values: JSON when they read as JSON (42, true, [1,2]), else the text itself."""
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _call(args: argparse.Namespace, client: ImagesClient, fields: dict[str, Any], **options: Any) -> Any:
+    if args.command == "generate":
+        return client.generate(args.prompt, **fields, **options)
+    if args.command == "edit":
+        images = args.images[0] if len(args.images) == 1 else list(args.images)
+        return client.edit(images, args.prompt, mask=args.mask, **fields, **options)
+    return client.vary(args.image, **fields, **options)
+
+
+def _stem(args: argparse.Namespace) -> str:
+    from .saving import slug
+
+    if args.command == "generate":
+        return slug(args.prompt)
+    source = args.images[0] if args.command == "edit" else args.image
+    suffix = "edited" if args.command == "edit" else "variation"
+    return f"{slug(Path(source).stem, fallback='image')}-{suffix}"
+
+
+def _save_all(args: argparse.Namespace, result: ImagesResult) -> int:
+    from .saving import output_folder, save_new
+
+    folder = output_folder(args.output)
+    stem = _stem(args)
+    for image in result.images:
+        with Progress(args, "downloading ..."):
+            data = image.bytes()
+        path = save_new(data, folder, f"{stem}-{image.index + 1}", overwrite=args.overwrite)
+        print(path)
+        info = image.info
+        described = f"{info.width}x{info.height} {info.format}" if info is not None else "unknown format"
+        say(args, f"  {described}, {_megabytes(len(data))}")
+    if result.revised_prompt:
+        say(args, f"revised prompt: {result.revised_prompt}")
+    say(args, f"saved {len(result.images)} image(s) in {folder} (request id {result.request_id or '-'})")
+    return EXIT_OK
+
+
+def _stream(args: argparse.Namespace, client: ImagesClient, fields: dict[str, Any]) -> int:
+    from .saving import output_folder, save_new
+
+    folder = output_folder(args.output)
+    stem = _stem(args)
+    stream: ImageStream = _call(args, client, {**fields, "stream": True})
+    count = 0
+    with stream:
+        for event in stream:
+            image = event.image
+            size = f"{image.size[0]}x{image.size[1]}" if image.size else "?"
+            if event.type.endswith("partial_image"):
+                index = getattr(event, "partial_image_index", 0)
+                say(args, f"partial image {index + 1} of image {image.index + 1} ({size})")
+                if args.save_partials:
+                    print(save_new(image.bytes(), folder, f"{stem}-{image.index + 1}-partial-{index + 1}"))
+            else:
+                say(args, f"image {image.index + 1} completed ({size})")
+                print(save_new(image.bytes(), folder, f"{stem}-{image.index + 1}", overwrite=args.overwrite))
+                count += 1
+    say(args, f"saved {count} image(s) in {folder}")
+    return EXIT_OK
+
+
+def _print_answer(args: argparse.Namespace, result: ImagesResult) -> int:
+    body = json.loads(result.response.content or b"{}")
+    if not args.b64:
+        body = elide_base64(body)
+    if args.raw:
+        document: Any = {
+            "code": result.response.status_code,
+            "headers": dict(result.response.headers),
+            "body": body,
+        }
+    else:
+        document = body
+    return _print_document(document, EXIT_OK)
+
+
+def _print_document(document: Any, status: int) -> int:
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+    return status
+
+
+def _body(content: bytes) -> Any:
+    try:
+        return json.loads(content)
+    except ValueError:
+        return content.decode("utf-8", errors="replace")
+
+
+def elide_base64(value: Any) -> Any:
+    """A copy of a JSON value with long base64 strings replaced by a short note."""
+    if isinstance(value, dict):
+        return {
+            key: f"<{len(item)} characters of base64; --b64 to show>"
+            if key == "b64_json" and isinstance(item, str)
+            else elide_base64(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [elide_base64(item) for item in value]
+    return value
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
