@@ -370,3 +370,10 @@ def test_the_async_client_is_a_twin(base_url: str, tmp_path: Path) -> None:
     assert edited_size == (1024, 1024)
     assert Image.open(io.BytesIO(varied)).size == (256, 256)
     assert kinds == ["PartialImageEvent", "ImageCompletedEvent"]
+
+
+def test_saved_files_get_the_usual_permissions(client: ImagesClient, tmp_path: Path) -> None:
+    saved = client.generate("p", size="256x256", response_format="b64_json").images[0].save(tmp_path / "x")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert saved.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from PIL import Image as PILImage
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
+_UMASK = os.umask(0o022)  # read once (umask can only be read by setting it) and put back at once
+os.umask(_UMASK)
 
 
 class InvalidImageDataError(ImagesError):
@@ -337,6 +339,7 @@ def write_image(data: bytes, target: Path, *, overwrite: bool = False) -> Path:
         raise FileExistsError(f"{target} already exists; choose another name or pass overwrite=True")
     descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
     try:
+        os.fchmod(descriptor, 0o666 & ~_UMASK)  # mkstemp makes 0600; saved images get the usual mode
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
             handle.flush()
