@@ -26,7 +26,7 @@ def test_version() -> None:
 def test_help_shows_examples() -> None:
     done = imagegen("--help")
     assert done.returncode == 0
-    assert "imagegen generate \"Yellow alpaca\" --model dall-e-3" in done.stdout
+    assert 'imagegen generate "Yellow alpaca" --model dall-e-3' in done.stdout
     models = imagegen("models", "--help")
     assert "imagegen models gpt-image-2 --json" in models.stdout
 
