@@ -902,6 +902,62 @@ def _png_of(body: bytes) -> bytes:
     return base64.b64decode(json.loads(body)["data"][0]["b64_json"])
 
 
+# ---- cli-help: `imagegen --help` against a bare `python -c pass` -----------------------------
+
+HELP_TARGET = at_most(3.0)  # imagegen --help wall time / python -c pass wall time
+HELP_TIMEOUT_S = 30.0
+IMAGEGEN_EXECUTABLE = Path(sys.executable).parent / "imagegen"
+
+
+@benchmark("cli-help", "wall time of `imagegen --help` (the installed command) vs `python -c pass`")
+def cli_help(settings: Settings) -> list[Row]:
+    """Median wall time of the venv's `imagegen --help` and of `python -c pass`, runs interleaved."""
+    runs = settings.count(21, 7)
+    limit_s = settings.seconds(60.0, 20.0)
+    commands = {
+        "imagegen --help": [str(IMAGEGEN_EXECUTABLE), "--help"],
+        "python -c pass": [sys.executable, "-c", "pass"],
+    }
+    help_text = run_command(commands["imagegen --help"])
+    if not help_text.startswith("usage: imagegen"):
+        raise BenchError(f"imagegen --help printed {help_text[:300]!r}, not its usage")
+    run_command(commands["python -c pass"])  # warm-up: files in the page cache
+    seconds: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
+    deadline = time.perf_counter() + limit_s
+    for run_index in range(runs):
+        if run_index and time.perf_counter() > deadline:
+            break
+        shift = run_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            run_command(commands[name])
+            seconds[name].append(time.perf_counter() - start)
+    ms = {name: 1000 * statistics.median(values) for name, values in seconds.items()}
+    done = len(seconds["python -c pass"])
+    return [
+        Row(
+            "cli-help",
+            Measure("imagegen --help", ms["imagegen --help"], "ms"),
+            Measure("python -c pass", ms["python -c pass"], "ms"),
+            HELP_TARGET,
+            details=(
+                f"medians of {done} fresh processes each, wall time including interpreter startup; "
+                f"fastest imagegen --help {1000 * min(seconds['imagegen --help']):.1f} ms"
+                + ("; stopped by the time limit" if done < runs else "")
+            ),
+        )
+    ]
+
+
+def run_command(command: Sequence[str]) -> str:
+    """What `command` prints on stdout; BenchError if it fails or outlives HELP_TIMEOUT_S."""
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, timeout=HELP_TIMEOUT_S, check=False)
+    if completed.returncode != 0:
+        raise BenchError(f"{' '.join(command)} failed:\n{completed.stderr.decode(errors='replace')}")
+    return completed.stdout.decode()
+
+
 # ---- the command line ------------------------------------------------------------------------
 
 

@@ -70,6 +70,12 @@ def token_of(args: argparse.Namespace) -> str | None:
     return given
 
 
+def check_token(token: str | None) -> None:
+    """A key must fit in an HTTP header: printable ASCII."""
+    if token and not (token.isascii() and token.isprintable()):
+        raise UsageError("the token holds characters an HTTP header cannot carry (non-ASCII or control)")
+
+
 def headers_of(args: argparse.Namespace) -> dict[str, str]:
     """--headers as a dict (JSON text, the seed's relaxed JSON, or a .json path)."""
     if not args.headers:
@@ -91,9 +97,11 @@ def client_of(args: argparse.Namespace) -> ImagesClient:
     configure_logging(args)
     if args.retries is not None and args.retries < 0:
         raise UsageError("--retries cannot be negative")
+    token = token_of(args)
+    check_token(token)
     return ImagesClient(
         base_url=args.url,
-        api_key=token_of(args),
+        api_key=token,
         default_headers=headers_of(args),
         proxy=args.proxy,
         timeout=httpx.Timeout(args.timeout, connect=min(args.timeout, 10.0))
@@ -131,6 +139,7 @@ def guarded(action: Callable[[], int], secret: str | None = None) -> int:
         JsonInputError,
         FileNotFoundError,
         FileExistsError,
+        NotADirectoryError,
     ) as error:
         _error(str(error), secret)
         return EXIT_USAGE

@@ -130,8 +130,11 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from ..errors import APIStatusError
+    from .saving import output_folder
 
     fields = _fields(args)
+    if not (args.json or args.raw):
+        output_folder(args.output)  # refuse a bad -o before anything is sent (and paid for)
     with client_of(args) as client:
         if getattr(args, "stream", False) and not (args.json or args.raw):
             return _stream(args, client, fields)

@@ -12,7 +12,7 @@ import json
 import sys
 from typing import Any
 
-from .common import EXIT_OK, EXIT_SERVER, UsageError, guarded
+from .common import EXIT_OK, EXIT_SERVER, UsageError, check_token, guarded
 
 EXAMPLES = """\
 examples (the seed's, with the program name changed):
@@ -92,7 +92,12 @@ def _get_images(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--config: unknown option(s) {', '.join(sorted(unknown))}; use proxy, timeout, "
                          "adv_response, retries")  # fmt: skip
+    if args.retries is not None and args.retries < 0:
+        raise UsageError("--retries cannot be negative")
     token = sys.stdin.readline().strip() if args.token == "-" else args.token
+    if not token:
+        raise UsageError("--token - expects the key on standard input, which was empty")
+    check_token(token)
     proxy: Any = args.proxy if args.proxy is not None else config.get("proxy")
     if isinstance(proxy, str) and proxy.lstrip().startswith("{"):
         proxy = load_json_or_file(proxy, what="--proxy")
