@@ -583,6 +583,8 @@ def import_time(settings: Settings) -> list[Row]:
     runs = settings.count(7, 3)
     limit_s = settings.seconds(180.0, 60.0)
     codes = {"pass": "pass", **{name: f"import {name}" for name in ("httpx", "openai", "imagegen")}}
+    # `import imagegen` loads its names lazily; what a program pays is the import of the client.
+    codes["client"] = "from imagegen import ImagesClient"
     for code in codes.values():  # warm-up: bytecode caches written, files in the page cache
         run_python(code)
     seconds: dict[str, list[float]] = {name: [] for name in codes}
@@ -602,10 +604,11 @@ def import_time(settings: Settings) -> list[Row]:
     return [
         Row(
             "import-time",
-            Measure("import imagegen", ms["imagegen"], "ms"),
+            Measure("from imagegen import ImagesClient", ms["client"], "ms"),
             Measure("import httpx", ms["httpx"], "ms"),
             IMPORT_TARGET,
             details=(
+                f"bare import imagegen {ms['imagegen']:.1f} ms (its names load on first use); "
                 f"import openai {ms['openai']:.1f} ms; medians of {done} fresh processes each, less "
                 f"python startup ({1000 * startup:.1f} ms)"
                 + ("; stopped by the time limit" if done < runs else "")
