@@ -16,7 +16,8 @@ def explain(outcome: Outcome) -> str:
     for finding in outcome.findings:
         lines.append(f"- {finding.operation} [{finding.check}, {finding.phase}] -> {finding.status}")
         lines.append(f"  {finding.message.splitlines()[0]}")
-        lines.append(f"  sent: {finding.request_body[:200]}")
+        sent = finding.request.body[:200] if finding.request and finding.request.body else b""
+        lines.append(f"  sent: {sent!r}")
         lines.append(f"  got:  {finding.response_body[:200]}")
     return "\n".join(lines + outcome.errors)
 

@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "openai": ("openai_command", "the seed library's commands: GetImages, GetImageDescriptionStructure"),
     "demo": ("demo_command", "generate, edit, vary and stream on a local reference server"),
     "serve": ("serve_command", "run the reference server"),
+    "conformance": ("conformance_command", "test a server against the contract, property by property"),
     "models": ("models_command", "show what each known model accepts"),
     "contract": ("contract_command", "print the OpenAPI contract of the image endpoints"),
 }
@@ -38,6 +39,7 @@ examples:
   imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \\
       --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
   imagegen serve --no-auth --port 8000
+  imagegen conformance --url http://127.0.0.1:8000/v1 --model dall-e-2
   imagegen models dall-e-3
 
 Connection: --url (or OPENAI_BASE_URL), --token (or OPENAI_API_KEY, --token-file, --token -).
@@ -53,18 +55,20 @@ Generate, edit and vary images on any OpenAI-compatible server.
 
 positional arguments:
   COMMAND
-    generate  create images from a prompt
-    edit      edit images (with an optional mask)
-    vary      create variations of an image
-    openai    the seed library's commands: GetImages, GetImageDescriptionStructure
-    demo      generate, edit, vary and stream on a local reference server
-    serve     run the reference server
-    models    show what each known model accepts
-    contract  print the OpenAPI contract of the image endpoints
+    generate   create images from a prompt
+    edit       edit images (with an optional mask)
+    vary       create variations of an image
+    openai     the seed library's commands: GetImages, GetImageDescriptionStructure
+    demo       generate, edit, vary and stream on a local reference server
+    serve      run the reference server
+    conformance
+               test a server against the contract, property by property
+    models     show what each known model accepts
+    contract   print the OpenAPI contract of the image endpoints
 
 options:
-  -h, --help  show this help message and exit
-  --version   show the version and exit
+  -h, --help   show this help message and exit
+  --version    show the version and exit
 
 examples:
   imagegen demo                                   try everything on a local server, no key needed
@@ -74,6 +78,7 @@ examples:
   imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \
       --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
   imagegen serve --no-auth --port 8000
+  imagegen conformance --url http://127.0.0.1:8000/v1 --model dall-e-2
   imagegen models dall-e-3
 
 Connection: --url (or OPENAI_BASE_URL), --token (or OPENAI_API_KEY, --token-file, --token -).

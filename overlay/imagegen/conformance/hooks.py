@@ -2,6 +2,8 @@
 
 - Every case names the model the run is narrowed to (a server would otherwise apply its
   default model's rules to it).
+- Every mask is redrawn at its first image's size, with a transparent area (fit_masks), since
+  binary fields are drawn one by one and a mask must match its image.
 - A "schema-violating request accepted" failure is dropped when the request, as it went on the
   wire, does satisfy the contract. This happens with multipart forms, where a string field
   mutated to a number or a boolean is sent as text that is a valid string again, and with JSON
@@ -10,16 +12,19 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
 from schemathesis import GenerationMode
 from schemathesis.core.failures import AcceptedNegativeData
 
+from ..imageinfo import image_info
 from ..server.errors import ApiError
 from ..server.validation import ContractValidator, FormValue, Upload
 from .multipart import parse_form
 from .narrowing import REQUEST_SCHEMAS
+from .strategies import data_url, mask_for
 
 
 def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
@@ -32,6 +37,8 @@ def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
         missing = isinstance(body, dict) and body.get("model") in (None, [])  # [] sends no part
         if missing and "model" in _schema_for(case, narrowed).get("properties", {}):
             body["model"] = model
+        if isinstance(body, dict):
+            fit_masks(body)
         return case
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
@@ -41,6 +48,45 @@ def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
 
     schema.hooks.register_hook_with_name(map_case, "map_case")
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+
+
+def fit_masks(body: dict[str, Any]) -> None:
+    """Redraw `mask` at the size of the first image (multipart files or JSON data: URLs)."""
+    mask, first = body.get("mask"), _first_image(body)
+    if mask is None or first is None:
+        return
+    if isinstance(first, str) and isinstance(mask, dict) and isinstance(mask.get("image_url"), str):
+        size = _size_of(_from_data_url(first))
+        if size is not None:
+            body["mask"] = {**mask, "image_url": data_url(mask_for(*size))}
+        return
+    first_data, mask_data = getattr(first, "data", None), getattr(mask, "data", None)
+    if isinstance(first_data, bytes) and isinstance(mask_data, bytes):
+        size = _size_of(first_data)
+        if size is not None:
+            body["mask"] = type(mask)(mask_for(*size))
+
+
+def _first_image(body: dict[str, Any]) -> Any:
+    for key in ("image[]", "images"):
+        items = body.get(key)
+        if isinstance(items, list) and items:
+            item = items[0]
+            return item.get("image_url") if isinstance(item, dict) else item
+    return body.get("image")
+
+
+def _size_of(data: bytes) -> tuple[int, int] | None:
+    info = image_info(data)
+    return (info.width, info.height) if info is not None else None
+
+
+def _from_data_url(url: str) -> bytes:
+    _, _, payload = url.partition(",")
+    try:
+        return base64.b64decode(payload)
+    except ValueError:
+        return b""
 
 
 def _schema_for(case: Any, narrowed: dict[str, Any]) -> dict[str, Any]:

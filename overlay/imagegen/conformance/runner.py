@@ -1,53 +1,38 @@
-"""Run schemathesis, with the (narrowed) contract as the oracle, against a server."""
+"""Run schemathesis, with the contract narrowed to one model as the oracle, against a server.
+
+    from imagegen.conformance import run_conformance
+
+    outcome = run_conformance(model="dall-e-2", base_url="http://127.0.0.1:8000/v1", token="...")
+    outcome.conforms, outcome.findings
+
+Before schemathesis runs, probes find which operations the server implements, whether it
+streams, and whether it refuses a mask of the wrong size. Every run is bounded by
+`max_examples`, `max_time_s` and `request_timeout_s`; the same seed gives the same run.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import dataclasses
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
 from ..contract import load_contract
-from ..rules import ModelCatalog, catalog_from
+from ..rules import OPERATIONS, ModelCatalog, Operation, catalog_from
+from .findings import Finding, Outcome, SentRequest
 from .hooks import install_hooks
 from .narrowing import PATHS, narrow_contract
+from .probes import MASK_CHECK, SetupError, check_reachable, implemented, mask_size_probe, redact, streams
 from .strategies import register_formats
 
+__all__ = ["SetupError", "run_conformance"]
 
-@dataclass(frozen=True)
-class Finding:
-    """One distinct way the server departs from the contract."""
-
-    operation: str
-    check: str
-    title: str
-    message: str
-    phase: str
-    status: int | None
-    request_body: str
-    response_body: str
-
-
-@dataclass
-class Outcome:
-    """What a run found: distinct findings, and how many checks ran per operation and check."""
-
-    model: str
-    findings: list[Finding] = field(default_factory=list)
-    checks: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (operation, check, status)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def conforms(self) -> bool:
-        return not self.findings and not self.errors
-
-    @property
-    def cases(self) -> int:
-        return sum(self.checks.values())
+Progress = Callable[[str], None]
 
 
 def run_conformance(
@@ -60,26 +45,111 @@ def run_conformance(
     max_examples: int = 20,
     seed: int = 0,
     mode: str = "all",
+    checks: Iterable[str] | None = None,
     request_timeout_s: float = 60.0,
     max_time_s: int | None = None,
+    workers: int = 1,
     catalog: ModelCatalog | None = None,
+    progress: Progress | None = None,
 ) -> Outcome:
-    """Test the server at `base_url` (or the ASGI `app` in-process) for `model`; findings in the Outcome.
+    """Test the server at `base_url` (or the ASGI `app`, in-process) for `model`.
 
     The model's rules come from `catalog` (default: the contract's models); a model without
-    rules is tested against the whole contract with only `model` fixed.
+    rules is tested against the whole contract with only `model` fixed. `checks` limits the
+    schemathesis checks (default: all of them) and the probes. Raises SetupError when the run
+    cannot happen (no server answering, nothing to test).
     """
     if (base_url is None) == (app is None):
         raise ValueError("give exactly one of base_url and app")
-    register_formats()
+    wanted = _operations(operations)
+    started = time.monotonic()
+    report = progress or (lambda message: None)
     contract = load_contract()
     rules = (catalog or catalog_from(contract.get("x-imagegen-models") or {})).get(model)
+    root = (base_url or "http://testserver/v1").rstrip("/")
+    outcome = Outcome(model=model, base_url=base_url or "in-process application", seed=seed)
+    selected = set(checks) if checks is not None else None
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    with _probe_client(base_url, app) as http:
+        if base_url is not None:
+            check_reachable(http, root)
+        outcome.not_served = [op for op in wanted if rules is not None and not rules.supports(op)]
+        candidates = [op for op in wanted if op not in outcome.not_served]
+        report(f"probing {', '.join(candidates) or 'nothing'} ...")
+        outcome.not_implemented = [op for op in candidates if not implemented(http, root, op, headers)]
+        tested = [op for op in candidates if op not in outcome.not_implemented]
+        if not tested:
+            raise SetupError(_nothing_to_test(model, outcome))
+        if "generations" in tested and (rules is None or rules.streaming):
+            outcome.streaming = "supported" if streams(http, root, model, rules, headers) else "not supported"
+            if outcome.streaming == "not supported" and rules is not None:
+                rules = dataclasses.replace(rules, streaming=False)
+        if "edits" in tested and (selected is None or MASK_CHECK in selected):
+            finding = mask_size_probe(http, root, model, headers, token)
+            outcome.checks[("POST /images/edits", MASK_CHECK, "failure" if finding else "success")] += 1
+            if finding is not None:
+                outcome.findings.append(finding)
+
     narrowed = narrow_contract(contract, model, rules)
-    if operations is not None:
-        wanted = {PATHS[name] for name in operations}  # type: ignore[index]
-        narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in wanted}
+    narrowed["paths"] = {
+        path: item for path, item in narrowed["paths"].items() if path in {PATHS[o] for o in tested}
+    }
+    register_formats(square=bool(rules is not None and rules.inputs is not None and rules.inputs.square))
+    config = _config(
+        base_url, headers, max_examples, seed, mode, selected, request_timeout_s, max_time_s, workers
+    )
+    schema = schemathesis.openapi.from_dict(narrowed, config=config)
+    if app is not None:
+        schema.app = app
+    install_hooks(schema, model, narrowed)
+    deadline = started + max_time_s if max_time_s is not None else None
+    _execute(schema, outcome, token, report, deadline)
+    outcome.elapsed_s = time.monotonic() - started
+    return outcome
+
+
+def _operations(operations: Iterable[str] | None) -> list[Operation]:
+    if operations is None:
+        return list(OPERATIONS)
+    chosen: list[Operation] = []
+    for name in operations:
+        if name not in OPERATIONS:
+            raise ValueError(f"unknown operation {name!r}; use {', '.join(OPERATIONS)}")
+        chosen.append(name)
+    return chosen
+
+
+def _nothing_to_test(model: str, outcome: Outcome) -> str:
+    reasons = []
+    if outcome.not_served:
+        reasons.append(f"{model} does not serve {', '.join(outcome.not_served)}")
+    if outcome.not_implemented:
+        reasons.append(f"the server answers 404/405 on {', '.join(outcome.not_implemented)}")
+    return "nothing to test: " + ("; ".join(reasons) or "no operation chosen")
+
+
+def _probe_client(base_url: str | None, app: Any) -> Any:
+    if app is not None:
+        from starlette.testclient import TestClient
+
+        return TestClient(app, raise_server_exceptions=False)
+    return httpx.Client(timeout=120.0, trust_env=False)
+
+
+def _config(
+    base_url: str | None,
+    headers: dict[str, str],
+    max_examples: int,
+    seed: int,
+    mode: str,
+    selected: set[str] | None,
+    request_timeout_s: float,
+    max_time_s: int | None,
+    workers: int,
+) -> SchemathesisConfig:
     settings: dict[str, Any] = {
-        "headers": {"Authorization": f"Bearer {token}"} if token else {},
+        "headers": headers,
         "generation": {
             "mode": mode,
             "max-examples": max_examples,
@@ -88,30 +158,43 @@ def run_conformance(
         },
         "seed": seed,
         "request-timeout": request_timeout_s,
+        "workers": workers,
         "analysis": {"constants": {"enabled": False}},
     }
+    if selected is not None:
+        schemathesis_checks = selected - {MASK_CHECK}
+        settings["checks"] = {"enabled": False, **{name: {"enabled": True} for name in schemathesis_checks}}
     if base_url is not None:
         settings["base-url"] = base_url
-    if max_time_s is not None:
-        settings["max-time"] = max_time_s
-    schema = schemathesis.openapi.from_dict(narrowed, config=SchemathesisConfig.from_dict(settings))
-    if app is not None:
-        schema.app = app
-    install_hooks(schema, model, narrowed)
+    # Not schemathesis' max-time: it keeps fuzzing until that time is used up. The limit here is
+    # an upper bound, enforced in _execute.
+    return SchemathesisConfig.from_dict(settings)
 
-    outcome = Outcome(model=model)
-    seen: set[tuple[str, str, str]] = set()
-    for event in from_schema(schema).execute():
+
+def _execute(
+    schema: Any, outcome: Outcome, token: str | None, report: Progress, deadline: float | None
+) -> None:
+    seen = {finding.key for finding in outcome.findings}
+    stream = from_schema(schema).execute()
+    for event in stream:
+        if deadline is not None and time.monotonic() > deadline:
+            stream.stop()
+            outcome.errors.append(
+                "the time limit was reached before every operation was tested; results are partial"
+            )
+            break
         if isinstance(event, events.ScenarioFinished):
-            _collect(event, outcome, seen)
+            _collect(event, outcome, seen, token)
+            report(f"{event.recorder.label} [{event.phase.name.lower()}] {outcome.cases} checks")
         elif isinstance(event, events.NonFatalError):
             outcome.errors.append(f"{event.label}: {event.info.message}")
         elif isinstance(event, events.FatalError):
-            outcome.errors.append(f"fatal: {event.exception}")
-    return outcome
+            outcome.errors.append(f"the run stopped: {event.exception}")
 
 
-def _collect(event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[str, str, str]]) -> None:
+def _collect(
+    event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[str, str, str]], token: str | None
+) -> None:
     recorder = event.recorder
     for case_id, checks in recorder.checks.items():
         for check in checks:
@@ -125,22 +208,28 @@ def _collect(event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[s
             seen.add(key)
             interaction = recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            case = recorder.cases[case_id].value
             outcome.findings.append(
                 Finding(
                     operation=recorder.label,
                     check=check.name,
                     title=failure.title,
-                    message=failure.message,
+                    message=redact(failure.message, token),
                     phase=event.phase.name.lower(),
                     status=response.status_code if response is not None else None,
-                    request_body=repr(case.body)[:500],
-                    response_body=response.content[:500].decode(errors="replace")
-                    if response is not None
-                    else "",
+                    request=_sent(interaction.request, token) if interaction is not None else None,
+                    response_body=_text(response.content) if response is not None else "",
                 )
             )
 
 
-def _text(content: bytes) -> str:
-    return content[:500].decode(errors="replace")
+def _sent(request: Any, token: str | None) -> SentRequest:
+    headers: dict[str, str] = {}
+    for name, values in dict(request.headers).items():
+        value = ", ".join(values) if isinstance(values, list) else str(values)
+        headers[str(name)] = redact(value, token)
+    body = request.body if isinstance(request.body, bytes) else None
+    return SentRequest(request.method, redact(request.uri, token), headers, body)
+
+
+def _text(content: bytes | None) -> str:
+    return (content or b"")[:2000].decode("utf-8", errors="replace")

@@ -1,8 +1,9 @@
 """Hypothesis strategies for what schemathesis cannot invent: real image files.
 
-Every binary field (images and masks alike) gets a real RGBA PNG of one fixed square size with
-a transparent region, so images are valid for every model (dall-e-2 wants square PNGs), masks
-match the first image's size, and "rejects a valid upload" is a real finding.
+Binary fields get real PNGs of varied sizes and modes (RGB, RGBA, grey, palette, grey with
+alpha), square when the model wants square images. A mask drawn the same way would rarely match
+its image, so the hooks replace each mask with one of the first image's size that has a
+transparent area (see hooks.fit_masks): "rejects a valid upload" is then a real finding.
 """
 
 from __future__ import annotations
@@ -12,43 +13,64 @@ import io
 from functools import cache
 
 from hypothesis import strategies as st
-from PIL import Image, ImageDraw
 
-PNG_SIZE = 64
 BINARY_FORMAT = "binary"
 DATA_URL_FORMAT = "imagegen-png-data-url"
-_COLOURS = ((214, 69, 65), (46, 134, 193), (39, 174, 96), (241, 196, 15), (142, 68, 173), (30, 30, 30))
+_MODES = ("RGBA", "RGB", "L", "P", "LA")
+_SQUARE = ((32, 32), (48, 48), (64, 64))
+_ANY = ((64, 64), (64, 48), (48, 64), (80, 48))
+_COLOURS = ((214, 69, 65), (46, 134, 193), (39, 174, 96), (241, 196, 15), (142, 68, 173))
 
 
 @cache
-def sample_pngs() -> tuple[bytes, ...]:
-    """A few distinct RGBA PNGs of PNG_SIZE x PNG_SIZE, each with a fully transparent corner."""
-    pngs = []
-    for index, colour in enumerate(_COLOURS):
-        image = Image.new("RGBA", (PNG_SIZE, PNG_SIZE), (*colour, 255))
-        draw = ImageDraw.Draw(image)
-        corner = PNG_SIZE // 2
-        draw.rectangle((0, 0, corner, corner), fill=(0, 0, 0, 0))
-        draw.ellipse((corner - index * 3, corner, PNG_SIZE - 1, PNG_SIZE - 1), fill=(255, 255, 255, 200))
-        buffer = io.BytesIO()
-        image.save(buffer, format="PNG")
-        pngs.append(buffer.getvalue())
-    return tuple(pngs)
+def sample_pngs(square: bool) -> tuple[bytes, ...]:
+    """Distinct PNG files in several sizes and modes (square ones only, if asked)."""
+    from PIL import Image, ImageDraw
+
+    files = []
+    for index, (width, height) in enumerate(_SQUARE if square else _ANY):
+        for offset, mode in enumerate(_MODES):
+            colour = _COLOURS[(index + offset) % len(_COLOURS)]
+            image = Image.new("RGBA", (width, height), (*colour, 255))
+            ImageDraw.Draw(image).ellipse(
+                (width // 4, height // 4, width - 2, height - 2), fill=(250, 250, 250, 200)
+            )
+            converted = image.convert(mode) if mode != "P" else image.convert("RGB").convert("P")
+            buffer = io.BytesIO()
+            converted.save(buffer, format="PNG")
+            files.append(buffer.getvalue())
+    return tuple(files)
 
 
-def png_files() -> st.SearchStrategy[bytes]:
+def mask_for(width: int, height: int) -> bytes:
+    """A mask of the given size: RGBA, opaque, with a fully transparent (repaint) rectangle."""
+    from PIL import Image
+
+    mask = Image.new("RGBA", (width, height), (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (width // 4, height // 4, width * 3 // 4, height * 3 // 4))
+    buffer = io.BytesIO()
+    mask.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def png_files(square: bool = False) -> st.SearchStrategy[bytes]:
     """Real PNG files (bytes)."""
-    return st.sampled_from(sample_pngs())
+    return st.sampled_from(sample_pngs(square))
 
 
-def png_data_urls() -> st.SearchStrategy[str]:
+def png_data_urls(square: bool = False) -> st.SearchStrategy[str]:
     """Real PNGs as base64 `data:` URLs, for JSON edits."""
-    return png_files().map(lambda data: "data:image/png;base64," + base64.b64encode(data).decode("ascii"))
+    return png_files(square).map(data_url)
 
 
-def register_formats() -> None:
-    """Make schemathesis draw binary fields and data-URL fields from these strategies (global)."""
+def data_url(data: bytes) -> str:
+    """`data:image/png;base64,...` for PNG bytes."""
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def register_formats(*, square: bool = False) -> None:
+    """Make schemathesis draw binary and data-URL fields from these strategies (process-wide)."""
     import schemathesis
 
-    schemathesis.openapi.format(BINARY_FORMAT, png_files())
-    schemathesis.openapi.format(DATA_URL_FORMAT, png_data_urls())
+    schemathesis.openapi.format(BINARY_FORMAT, png_files(square))
+    schemathesis.openapi.format(DATA_URL_FORMAT, png_data_urls(square))

@@ -1,0 +1,117 @@
+"""Direct requests the conformance runner makes besides schemathesis' generated ones.
+
+`http` is an httpx client (or Starlette's TestClient for an in-process application).
+
+- Which operations the server implements: a route answering 404 or 405 is "not implemented"
+  (LocalAI has no edits or variations) and is left out of the run instead of failing it.
+- Whether it streams: when the model may stream, one `stream: true` generation tells whether the
+  answer is an event stream; if not, streaming is reported as not supported and not tested.
+- Rules no schema can state: an edit whose mask is not the first image's size must be refused.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from ..rules import ModelRules, Operation
+from .findings import TOKEN_PLACEHOLDER, Finding, SentRequest
+from .narrowing import PATHS
+
+MASK_CHECK = "mask_size_rejection"
+
+
+class SetupError(Exception):
+    """The run cannot happen (server unreachable, nothing to test); the message says why."""
+
+
+def check_reachable(http: Any, base_url: str) -> None:
+    """Raise SetupError unless something answers HTTP at `base_url`."""
+    try:
+        http.get(base_url)
+    except httpx.HTTPError as error:
+        raise SetupError(f"no server answers at {base_url}: {error or type(error).__name__}") from None
+
+
+def implemented(http: Any, base_url: str, operation: Operation, headers: Mapping[str, str]) -> bool:
+    """Whether the server has a route for `operation` (anything but 404 or 405 to an empty body)."""
+    answer = http.post(base_url + PATHS[operation], json={}, headers=dict(headers))
+    return answer.status_code not in (404, 405)
+
+
+def streams(
+    http: Any, base_url: str, model: str, rules: ModelRules | None, headers: Mapping[str, str]
+) -> bool:
+    """Whether a `stream: true` generation with `model` is answered as an event stream."""
+    body: dict[str, Any] = {"prompt": "A small test picture", "model": model, "stream": True}
+    if rules is not None:
+        if "low" in rules.qualities:
+            body["quality"] = "low"
+        if rules.sizes:
+            body["size"] = min(rules.sizes, key=_pixels)
+    with http.stream("POST", base_url + PATHS["generations"], json=body, headers=dict(headers)) as answer:
+        for _ in answer.iter_bytes():  # read it all, so the connection is reusable
+            pass
+        content_type = str(answer.headers.get("content-type", ""))
+        return answer.status_code == 200 and content_type.startswith("text/event-stream")
+
+
+def mask_size_probe(
+    http: Any, base_url: str, model: str, headers: Mapping[str, str], token: str | None
+) -> Finding | None:
+    """An edit with a mask half the image's size must be refused (4xx); a Finding if it is not."""
+    image, mask = _png(64, 64, alpha=False), _png(32, 32, alpha=True)
+    files = [("image", ("image.png", image, "image/png")), ("mask", ("mask.png", mask, "image/png"))]
+    data = {"prompt": "Repaint the transparent part", "model": model}
+    request = http.build_request(
+        "POST", base_url + PATHS["edits"], files=files, data=data, headers=dict(headers)
+    )
+    answer = http.send(request)
+    if 400 <= answer.status_code < 500:
+        return None
+    return Finding(
+        operation="POST /images/edits",
+        check=MASK_CHECK,
+        title="Mask of the wrong size accepted",
+        message=(
+            "An edit whose mask is 32x32 while the image is 64x64 should be refused with a 4xx "
+            "(the mask must have the first image's size),\n"
+            f"but the server answered {answer.status_code}."
+        ),
+        phase="probe",
+        status=answer.status_code,
+        request=sent(request, token),
+        response_body=answer.content[:2000].decode("utf-8", errors="replace"),
+    )
+
+
+def sent(request: httpx.Request, token: str | None) -> SentRequest:
+    """A request as it went out, with the token replaced by $IMAGEGEN_TOKEN."""
+    headers = {name: redact(value, token) for name, value in request.headers.items()}
+    return SentRequest(request.method, str(request.url), headers, request.read())
+
+
+def redact(value: str, token: str | None) -> str:
+    """`value` with the token replaced by $IMAGEGEN_TOKEN."""
+    return value.replace(token, TOKEN_PLACEHOLDER) if token else value
+
+
+def _pixels(size: str) -> int:
+    width, _, height = size.partition("x")
+    return int(width) * int(height) if width.isdigit() and height.isdigit() else 1 << 30
+
+
+def _png(width: int, height: int, *, alpha: bool) -> bytes:
+    from PIL import Image
+
+    image = Image.new(
+        "RGBA" if alpha else "RGB", (width, height), (120, 80, 200, 255) if alpha else (120, 80, 200)
+    )
+    if alpha:
+        image.paste((0, 0, 0, 0), (0, 0, width // 2, height))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
