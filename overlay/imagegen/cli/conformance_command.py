@@ -27,8 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """Declare the options of `imagegen conformance`."""
     parser.description = "Test an OpenAI-compatible image server against the contract."
     parser.epilog = EXAMPLES
-    parser.add_argument("--url", required=True, metavar="BASE", help="the server's API base, e.g. http://host/v1")
-    parser.add_argument("--token", metavar="TOKEN", help="the API key (default: OPENAI_API_KEY; '-' reads stdin)")
+    parser.add_argument(
+        "--url", required=True, metavar="BASE", help="the server's API base, e.g. http://host/v1"
+    )
+    parser.add_argument(
+        "--token", metavar="TOKEN", help="the API key (default: OPENAI_API_KEY; '-' reads stdin)"
+    )
     parser.add_argument("--token-file", type=Path, metavar="FILE", help="read the API key from FILE")
     parser.add_argument("--model", required=True, help="the model to test; its rules narrow the contract")
     parser.add_argument(
@@ -36,13 +40,23 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         default="generations,edits,variations",
         help="which operations, comma-separated (default: all three)",
     )
-    parser.add_argument("--max-examples", type=int, default=20, metavar="N", help="examples per operation (default 20)")
+    parser.add_argument(
+        "--max-examples", type=int, default=20, metavar="N", help="examples per operation (default 20)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same run (default 0)")
     parser.add_argument("--checks", default="all", help="checks to run, comma-separated (default: all)")
-    parser.add_argument("--mode", choices=("all", "positive", "negative"), default="all", help="which data to send")
-    parser.add_argument("--report-dir", type=Path, metavar="DIR", help="write report.md, report.html, junit.xml")
-    parser.add_argument("--workers", type=int, default=1, metavar="N", help="requests in parallel (default 1)")
-    parser.add_argument("--max-time", type=int, default=600, metavar="SECONDS", help="stop after (default 600)")
+    parser.add_argument(
+        "--mode", choices=("all", "positive", "negative"), default="all", help="which data to send"
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, metavar="DIR", help="write report.md, report.html, junit.xml"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, metavar="N", help="requests in parallel (default 1)"
+    )
+    parser.add_argument(
+        "--max-time", type=int, default=600, metavar="SECONDS", help="stop after (default 600)"
+    )
     parser.add_argument(
         "--request-timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default 60)"
     )
@@ -65,7 +79,9 @@ def _run(args: argparse.Namespace) -> int:
     from ..conformance.report import summary, write_reports
 
     operations = [name.strip() for name in args.operations.split(",") if name.strip()]
-    checks = None if args.checks == "all" else [name.strip() for name in args.checks.split(",") if name.strip()]
+    checks = (
+        None if args.checks == "all" else [name.strip() for name in args.checks.split(",") if name.strip()]
+    )
     if args.max_examples < 1 or args.workers < 1 or args.max_time < 1:
         raise UsageError("--max-examples, --workers and --max-time must be at least 1")
     if not args.url.startswith(("http://", "https://")):
@@ -96,7 +112,8 @@ def _run(args: argparse.Namespace) -> int:
     print(summary(outcome, color=sys.stdout.isatty()))
     if args.report_dir is not None:
         written = write_reports(outcome, args.report_dir)
-        print(f"reports: {', '.join(str(path) for path in written if path.suffix in ('.md', '.html', '.xml'))}")
+        shown = [str(path) for path in written if path.suffix in (".md", ".html", ".xml")]
+        print(f"reports: {', '.join(shown)}")
     return EXIT_OK if outcome.conforms else EXIT_SERVER
 
 
