@@ -198,7 +198,9 @@ def _exit_with_parent():
     os._exit(0)
 
 threading.Thread(target=_exit_with_parent, daemon=True).start()
-serve_forever(ServerConfig(auth=False), "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True))
+token = os.environ.get("IMAGEGEN_BENCH_TOKEN")
+config = ServerConfig(tokens=frozenset({token})) if token else ServerConfig(auth=False)
+serve_forever(config, "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True))
 """
 
 
@@ -266,13 +268,15 @@ def load_details(load: LoadResult, count: int, floor: LoadResult) -> str:
 
 
 @contextmanager
-def server_process() -> Iterator[str]:
-    """Run the reference server (no auth, 127.0.0.1, a free port) in its own process; yields its
-    base URL and stops the process when the block ends, however it ends."""
+def server_process(token: str | None = None) -> Iterator[str]:
+    """Run the reference server (no auth unless `token`, 127.0.0.1, a free port) in its own
+    process; yields its base URL and stops the process when the block ends, however it ends."""
     with tempfile.TemporaryFile() as stderr:
+        environment = {**os.environ, **({"IMAGEGEN_BENCH_TOKEN": token} if token else {})}
         process = subprocess.Popen(
             [sys.executable, "-c", _SERVER_CODE],
             cwd=ROOT,
+            env=environment,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -949,6 +953,50 @@ def cli_help(settings: Settings) -> list[Row]:
                 f"fastest imagegen --help {1000 * min(seconds['imagegen --help']):.1f} ms"
                 + ("; stopped by the time limit" if done < runs else "")
             ),
+        )
+    ]
+
+
+CONFORMANCE_BUDGET_S = 120.0
+
+
+@benchmark("conformance", "the default `imagegen conformance` run on the reference server: time and checks/s")
+def conformance_run(settings: Settings) -> list[Row]:
+    """Wall time of the default run (model dall-e-2, all operations) against the server in its own
+    process, next to the 2-minute budget, and the checks per second it made."""
+    model = "dall-e-2" if not settings.quick else "dall-e-3"
+    token = "bench-conformance-token"
+    with server_process(token) as base_url:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [
+                str(IMAGEGEN_EXECUTABLE),
+                "conformance",
+                "--url",
+                base_url,
+                "--token",
+                token,
+                "--model",
+                model,
+                "-q",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise BenchError(f"imagegen conformance exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+    counted = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("checks ")]
+    checks = int(counted[0]) if counted and counted[0].isdigit() else 0
+    return [
+        Row(
+            "conformance",
+            Measure(f"default run ({model})", elapsed, "s"),
+            Measure("budget", CONFORMANCE_BUDGET_S, "s"),
+            at_most(1.0),
+            details=f"{checks} checks in {elapsed:.1f} s: {checks / elapsed:.0f} checks/s, start-up included",
         )
     ]
 
