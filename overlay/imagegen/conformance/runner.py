@@ -157,6 +157,8 @@ def _config(
             "database": "none",  # the same seed gives the same run, and nothing is written to disk
         },
         "seed": seed,
+        # Every distinct failure is reported, not just the first of each operation.
+        "continue-on-failure": True,
         "request-timeout": request_timeout_s,
         "workers": workers,
         "analysis": {"constants": {"enabled": False}},
