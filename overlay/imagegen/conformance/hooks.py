@@ -4,6 +4,9 @@
   default model's rules to it).
 - Every mask is redrawn at its first image's size, with a transparent area (fit_masks), since
   binary fields are drawn one by one and a mask must match its image.
+- A valid Idempotency-Key is made distinct per request body (distinct_idempotency_key):
+  schemathesis reuses drawn values such as "0" across cases, and a conforming server answers a
+  reused key with a different body with 409, which would hide every defect behind it.
 - A "schema-violating request accepted" failure is dropped when the request, as it went on the
   wire, does satisfy the contract. This happens with multipart forms, where a string field
   mutated to a number or a boolean is sent as text that is a valid string again, and with JSON
@@ -13,11 +16,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from collections.abc import MutableMapping
 from typing import Any
 
 from schemathesis import GenerationMode
 from schemathesis.core.failures import AcceptedNegativeData
+from schemathesis.core.parameters import ParameterLocation
 
 from ..imageinfo import image_info
 from ..server.errors import ApiError
@@ -39,6 +45,7 @@ def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
             body["model"] = model
         if isinstance(body, dict):
             fit_masks(body)
+        distinct_idempotency_key(case)
         return case
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
@@ -48,6 +55,23 @@ def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
 
     schema.hooks.register_hook_with_name(map_case, "map_case")
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def distinct_idempotency_key(case: Any) -> None:
+    """Suffix a (valid) drawn Idempotency-Key with a digest of the request, keeping runs repeatable."""
+    headers = case.headers
+    if not isinstance(headers, MutableMapping) or not isinstance(headers.get(IDEMPOTENCY_HEADER), str):
+        return
+    component = case.meta.components.get(ParameterLocation.HEADER) if case.meta is not None else None
+    if component is not None and component.mode is GenerationMode.NEGATIVE:
+        return  # the header itself may be the invalid part: leave it as drawn
+    digest = hashlib.sha256(f"{case.operation.path}|{case.media_type}|{case.body!r}".encode()).hexdigest()[
+        :16
+    ]
+    headers[IDEMPOTENCY_HEADER] = f"{headers[IDEMPOTENCY_HEADER][:200]}-{digest}"
 
 
 def fit_masks(body: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from ..errors import MIN_MASKED_SECRET
 from ..rules import ModelRules, Operation
 from .findings import TOKEN_PLACEHOLDER, Finding, SentRequest
 from .narrowing import PATHS
@@ -95,8 +96,9 @@ def sent(request: httpx.Request, token: str | None) -> SentRequest:
 
 
 def redact(value: str, token: str | None) -> str:
-    """`value` with the token replaced by $IMAGEGEN_TOKEN."""
-    return value.replace(token, TOKEN_PLACEHOLDER) if token else value
+    """`value` with the token replaced by $IMAGEGEN_TOKEN (tokens too short to be secrets,
+    such as a local server's "t", are left alone: replacing them would garble the text)."""
+    return value.replace(token, TOKEN_PLACEHOLDER) if token and len(token) >= MIN_MASKED_SECRET else value
 
 
 def _pixels(size: str) -> int:

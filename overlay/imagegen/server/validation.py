@@ -86,6 +86,10 @@ class ContractValidator:
         kind = schema.get("type")
         if isinstance(kind, str):
             return kind
+        examples = [schema["const"]] if "const" in schema else list(schema.get("enum", []))[:1]
+        if examples:  # a const or enum without "type": the type of its value
+            value = examples[0]
+            return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
         for alternative in schema.get("anyOf", []):
             found = self._type_of(alternative)
             if found not in (None, "null"):
