@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from ..checks import VALUE_FIELDS
 from ..rules import ModelRules, Operation
 from .strategies import DATA_URL_FORMAT
 
@@ -26,15 +27,6 @@ REQUEST_SCHEMAS: dict[str, tuple[Operation, bool]] = {
     "CreateImageEditRequest": ("edits", False),
     "CreateImageEditJsonRequest": ("edits", True),
     "CreateImageVariationRequest": ("variations", False),
-}
-# request field: the ModelRules attribute listing the values the model takes
-_VALUE_FIELDS = {
-    "quality": "qualities",
-    "style": "styles",
-    "response_format": "response_formats",
-    "output_format": "output_formats",
-    "background": "backgrounds",
-    "moderation": "moderations",
 }
 _DATA_URL_REFERENCE = {
     "type": "object",
@@ -97,7 +89,7 @@ def _narrow(schema: dict[str, Any], model: str, rules: ModelRules | None, nullab
     put("prompt", {"type": "string", "minLength": 1, "maxLength": rules.prompt_max_length})
     put("n", {"type": "integer", "minimum": 1, "maximum": rules.max_n})
     put("size", {"type": "string", "enum": list(rules.sizes)} if rules.sizes else False)
-    for field, attribute in _VALUE_FIELDS.items():
+    for field, attribute in VALUE_FIELDS.items():
         values = list(getattr(rules, attribute))
         if field == "background" and not nullable:
             # A transparent background needs png or webp output. JSON bodies say so with if/then
