@@ -33,7 +33,6 @@ from .checks import check_request
 from .description import ImageDescription
 from .errors import (
     APIConnectionError,
-    APIStatusError,
     APITimeoutError,
     ImagesError,
     InvalidResponseError,
@@ -650,7 +649,6 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_TIMEOUT",
-    "APIStatusError",
     "AsyncImagesClient",
     "ClientOptions",
     "ImagesClient",

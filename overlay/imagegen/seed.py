@@ -16,7 +16,7 @@ import atexit
 import json
 import os
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -153,4 +153,4 @@ def _background() -> ThreadPoolExecutor:
     return _executor
 
 
-__all__ = ["Future", "api_base", "get_images", "proxy_url"]
+__all__ = ["api_base", "get_images", "proxy_url"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,6 @@ from ..rules import (
     InputRules,
     ModelCatalog,
     ModelRules,
-    catalog_from,
     default_catalog,
     model_from,
 )
@@ -142,18 +141,11 @@ def models_from_file(path: Path) -> list[ModelRules]:
         raise ConfigError(f"{path}: {error}") from None
 
 
-def catalog_with(models: Iterable[ModelRules], base: ModelCatalog | None = None) -> ModelCatalog:
-    """The default catalog (or `base`) with `models` added."""
-    return (base or default_catalog()).with_models(*models)
-
-
 __all__ = [
     "TOKENS_ENV",
     "ConfigError",
     "Limits",
     "ServerConfig",
-    "catalog_from",
-    "catalog_with",
     "declared_model",
     "models_from_file",
     "tokens_from_env",

@@ -29,8 +29,3 @@ def render(job: Job, index: int, detail: float = 1.0) -> bytes:
     else:
         image = paint(spec, detail)
     return encode(image, job.output_format, job.compression)
-
-
-def render_all(job: Job) -> list[bytes]:
-    """Every image of `job`, final detail."""
-    return [render(job, index) for index in range(job.n)]
