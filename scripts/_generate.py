@@ -26,11 +26,18 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT = ROOT / "openapi" / "images.yaml"
+MODELS_SCHEMA = ROOT / "openapi" / "models.schema.yaml"
 CONFIG = ROOT / "openapi" / "generator.yaml"
 TEMPLATES = ROOT / "openapi" / "templates"
 TARGET = ROOT / "generated" / "imagegen_api"
+PARAMS = ROOT / "overlay" / "imagegen" / "params.py"
 SHIPPED_CONTRACT = "openapi.json"
+SHIPPED_MODELS_SCHEMA = "models.schema.json"
 SCHEMA_REF = "#/components/schemas/"
+EXTENSION_PREFIX = "x-imagegen-"
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _params import render_params  # noqa: E402  (beside this script)
 
 Json = Any
 
@@ -52,6 +59,7 @@ def lenient_copy(contract: Json) -> Json:
       client does not send them (the single `image` part of edits, beside `image[]`).
     - `text/event-stream` answers are dropped: the generator cannot stream (the overlay does,
       parsing each event with the generated event models).
+    - Our `x-imagegen-*` annotations are dropped once used: the generator has no use for them.
     """
     doc = copy.deepcopy(contract)
     doc.pop("x-imagegen-models", None)
@@ -71,7 +79,15 @@ def lenient_copy(contract: Json) -> Json:
         _drop_required_only_alternatives(schema)
         if name not in request_names and schema.get("type") == "object":
             _relax_response_object(schema)
-    return doc
+    return _without_extensions(doc)
+
+
+def _without_extensions(node: Json) -> Json:
+    if isinstance(node, dict):
+        return {k: _without_extensions(v) for k, v in node.items() if not str(k).startswith(EXTENSION_PREFIX)}
+    if isinstance(node, list):
+        return [_without_extensions(item) for item in node]
+    return node
 
 
 def _all_responses(doc: Json) -> Iterator[Json]:
@@ -201,14 +217,17 @@ def _is_string_enum(node: Json, enum_names: set[str]) -> bool:
 # ---- generation ------------------------------------------------------------------------------
 
 
-def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
-    """Generate the package under `workdir` and return its directory."""
+def read_yaml(path: Path) -> Json:
+    """A YAML file of the repository, or SystemExit naming it when it is not valid YAML."""
     try:
-        contract = yaml.safe_load(CONTRACT.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        raise SystemExit(
-            f"scripts/generate: {CONTRACT.relative_to(ROOT)} is not valid YAML:\n{error}"
-        ) from None
+        raise SystemExit(f"scripts/generate: {path.relative_to(ROOT)} is not valid YAML:\n{error}") from None
+
+
+def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
+    """Generate the package under `workdir` (and params.py beside it) and return its directory."""
+    contract = read_yaml(CONTRACT)
     generator_input = workdir / "images.lenient.json"
     lenient_text = json.dumps(lenient_copy(contract), indent=2, ensure_ascii=False) + "\n"
     generator_input.write_text(lenient_text, encoding="utf-8")
@@ -242,7 +261,25 @@ def generate_into(workdir: Path, lenient_out: Path | None = None) -> Path:
     (package / "py.typed").write_text("# Marker file for PEP 561\n", encoding="utf-8")
     shipped = json.dumps(contract, indent=1, ensure_ascii=False) + "\n"
     (package / SHIPPED_CONTRACT).write_text(shipped, encoding="utf-8")
+    models_schema = json.dumps(read_yaml(MODELS_SCHEMA), indent=1, ensure_ascii=False) + "\n"
+    (package / SHIPPED_MODELS_SCHEMA).write_text(models_schema, encoding="utf-8")
+    (workdir / PARAMS.name).write_text(_formatted(render_params(contract), env), encoding="utf-8")
     return package
+
+
+def _formatted(source: str, env: dict[str, str]) -> str:
+    """`source` as ruff formats it (as the tests lint it)."""
+    # --isolated: the same bytes whatever configuration surrounds the checkout; these settings
+    # are pyproject.toml's, so `ruff format --check` agrees.
+    command = ["ruff", "format", "--no-cache", "--isolated", "--line-length", "110"]
+    command += ["--target-version", "py311", "--stdin-filename", str(PARAMS), "-"]
+    done = subprocess.run(
+        command, input=source, cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit("scripts/generate: ruff could not format params.py")
+    return done.stdout
 
 
 def differences(expected: Path, actual: Path) -> list[str]:
@@ -279,18 +316,25 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"scripts/generate --check: {TARGET.relative_to(ROOT)} does not exist")
                 return 1
             stale = differences(fresh, TARGET)
+            fresh_params = fresh.parent / PARAMS.name
+            if not PARAMS.is_file() or PARAMS.read_bytes() != fresh_params.read_bytes():
+                stale.append(f"{PARAMS.relative_to(ROOT)} (differs)")
             if stale:
-                print("scripts/generate --check: generated/imagegen_api does not match openapi/images.yaml:")
+                print("scripts/generate --check: the generated files do not match openapi/images.yaml:")
                 for line in stale:
                     print(f"  {line}")
                 print("Run scripts/generate and commit the result.")
                 return 1
-            print("scripts/generate --check: generated/imagegen_api matches the contract.")
+            print(
+                "scripts/generate --check: generated/imagegen_api and overlay/imagegen/params.py: "
+                "the generated code matches the contract."
+            )
             return 0
         if TARGET.exists():
             shutil.rmtree(TARGET)
         shutil.copytree(fresh, TARGET)
-    print(f"scripts/generate: wrote {TARGET.relative_to(ROOT)}")
+        shutil.copy2(fresh.parent / PARAMS.name, PARAMS)
+    print(f"scripts/generate: wrote {TARGET.relative_to(ROOT)} and {PARAMS.relative_to(ROOT)}")
     return 0
 
 

@@ -41,22 +41,23 @@ def test_models_lists_every_model_readably() -> None:
     done = imagegen("models")
     assert done.returncode == 0
     headings = [line for line in done.stdout.splitlines() if line and not line.startswith(" ")]
+    from imagegen import default_catalog
+
+    # every model of the contract, with its aliases
     assert headings == [
-        "dall-e-2",
-        "dall-e-3",
-        "gpt-image-1",
-        "gpt-image-1-mini",
-        "gpt-image-1.5",
-        "gpt-image-2 (also gpt-image-2-2026-04-21)",
+        model.name + (f" (also {', '.join(model.aliases)})" if model.aliases else "")
+        for model in default_catalog()
     ]
+    assert "gpt-image-2 (also gpt-image-2-2026-04-21)" in headings
+    assert "retired by OpenAI in 2026" in done.stdout.split("\ndall-e-3")[1].split("\n\n")[0]
 
 
 def test_models_json_by_alias() -> None:
     done = imagegen("models", "gpt-image-2-2026-04-21", "--json")
     assert done.returncode == 0
     rules = json.loads(done.stdout)["gpt-image-2"]
-    assert rules["custom_sizes"]["multiple_of"] == 16
-    assert rules["max_n"] == 10
+    assert rules["fields"]["size"]["custom_sizes"]["multiple_of"] == 16
+    assert rules["fields"]["n"] == {"max": 10}
 
 
 def test_unknown_model_names_the_known_ones_and_exits_2() -> None:
@@ -66,10 +67,23 @@ def test_unknown_model_names_the_known_ones_and_exits_2() -> None:
     assert "unknown model 'dall-e-9'; known: dall-e-2, dall-e-3" in done.stderr
 
 
-def test_contract_prints_the_packaged_contract() -> None:
-    done = imagegen("contract")
+def test_contract_json_prints_the_packaged_contract() -> None:
+    done = imagegen("contract", "--json")
     assert done.returncode == 0
     assert json.loads(done.stdout) == load_contract()
+
+
+def test_contract_lists_every_operation_and_model_of_the_contract() -> None:
+    from imagegen import default_contract
+
+    done = imagegen("contract")
+    assert done.returncode == 0
+    contract = default_contract()
+    for operation in contract.operations:
+        assert f"{operation.label}" in done.stdout
+        assert operation.id in done.stdout
+    for model in contract.catalog:
+        assert f"  {model.name} " in done.stdout
 
 
 def test_the_stored_top_level_help_is_what_argparse_prints(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,18 +11,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from imagegen.server import ServerConfig, declared_model, serve_in_background
-
+from .conftest import REFERENCE_TOKEN
 from .support.recording_server import recording_server
 
 IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
-TOKEN = "sk-cli-SECRET-0042"
+TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 WRONG_TOKEN = "sk-wrong-token-7777"
 LOCAL_MODEL = "sd-1.5-ggml"  # LocalAI-like: any WIDTHxHEIGHT from 64 to 1024, png/jpeg/webp
 RUN_TIMEOUT_S = 60
@@ -32,11 +30,9 @@ DALL_E_3_TWO_IMAGES = ("--model", "dall-e-3", "--size", "1024x1024", "-n", "2") 
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    """The reference server's base URL (ending in /v1): token TOKEN, faults on, sd-1.5-ggml too."""
-    config = ServerConfig(tokens=frozenset({TOKEN}), faults_enabled=True)
-    with serve_in_background(config.with_models(declared_model(LOCAL_MODEL))) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 @pytest.fixture
@@ -249,7 +245,7 @@ def test_raw_prints_the_error_answer_and_exits_1(base_url: str, tmp_path: Path) 
     document = json.loads(done.stdout)
     assert document["code"] == 400
     assert document["body"]["error"]["param"] == "n"
-    assert "at most 1 image" in document["body"]["error"]["message"]
+    assert "takes n up to 1" in document["body"]["error"]["message"]
     assert document["headers"]["content-type"] == "application/json"
 
 
@@ -464,7 +460,7 @@ def test_a_refusal_by_the_server_exits_1_with_its_message_status_param_and_reque
     done = imagegen(*generate(base_url, folder, *DALL_E_3_TWO_IMAGES, "--no-check"))
     assert done.returncode == 1
     assert 1 <= len(done.stderr.splitlines()) <= 2, done.stderr
-    assert "dall-e-3 makes at most 1 image(s) per request" in done.stderr
+    assert "dall-e-3 takes n up to 1; n was 2." in done.stderr
     assert "status 400" in done.stderr
     assert "param n" in done.stderr
     assert "request id req_" in done.stderr

@@ -24,21 +24,18 @@ from imagegen import (
     UploadError,
     describe,
 )
-from imagegen.server import ServerConfig, declared_model, serve_in_background
 
+from .conftest import REFERENCE_TOKEN
 from .support.images import mask_bytes, png_bytes
 from .support.recording_server import parse_multipart
 
-KEY = "sk-client-test-7f3a"
+KEY = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    config = ServerConfig(tokens=frozenset({KEY}), faults_enabled=True).with_models(
-        declared_model("sd-1.5-ggml")
-    )
-    with serve_in_background(config) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 @pytest.fixture
@@ -335,10 +332,10 @@ def test_a_per_call_timeout_applies(base_url: str) -> None:
 def test_known_rules_are_checked_before_sending_and_unknown_ones_are_not() -> None:
     capture = Capture()
     with ImagesClient(base_url="http://a.test/v1", transport=httpx.MockTransport(capture)) as c:
-        with pytest.raises(RequestRulesError, match="dall-e-3 makes at most 1") as raised:
+        with pytest.raises(RequestRulesError, match="dall-e-3 takes n up to 1") as raised:
             c.generate("p", model="dall-e-3", n=2)
         assert raised.value.param == "n"
-        with pytest.raises(RequestRulesError, match="takes these sizes only"):
+        with pytest.raises(RequestRulesError, match="does not take size=1024x1792; it takes 256x256"):
             c.generate("p", model="dall-e-2", size="1024x1792")
         with pytest.raises(RequestRulesError, match="does not serve variations"):
             c.vary(png_bytes(8, 8), model="gpt-image-1")

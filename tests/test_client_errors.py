@@ -11,7 +11,6 @@ import asyncio
 import base64
 import json
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -35,11 +34,11 @@ from imagegen import (
     StreamError,
     UnprocessableEntityError,
 )
-from imagegen.server import ServerConfig, serve_in_background
 
+from .conftest import REFERENCE_TOKEN
 from .support.images import png_bytes
 
-TOKEN = "sk-errors-test-token"
+TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 SECRET = "sk-SECRET-123"
 MOCK_BASE_URL = "http://images.test/v1"
 SMALL = {"model": "dall-e-2", "size": "256x256"}
@@ -54,9 +53,9 @@ PNG_B64 = base64.b64encode(png_bytes(16, 16)).decode("ascii")
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_background(ServerConfig(tokens=frozenset({TOKEN}), faults_enabled=True)) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 def fault(spec: str) -> dict[str, str]:

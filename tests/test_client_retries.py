@@ -4,6 +4,8 @@ the Idempotency-Key across retries, connection errors and timeouts.
 The reference server over loopback injects the faults (X-Imagegen-Fault); a counting transport
 on the client side records every attempt that goes out. httpx.MockTransport is used only for
 what the reference server cannot answer (408, 409, x-should-retry, Retry-After of an hour, ...).
+The waits between attempts are recorded instead of slept (the `waits` fixture), so a test of a
+one-second Retry-After takes no second.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from email.utils import formatdate
 from typing import Any
 
@@ -34,20 +36,36 @@ from imagegen import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from imagegen.server import ServerConfig, serve_in_background
+from imagegen import client as client_module
 
-TOKEN = "sk-retry-test-token"
+from .conftest import REFERENCE_TOKEN
+
+TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 MOCK_BASE_URL = "http://images.test/v1"
 OK_BODY = {"created": 1, "data": [{"url": "https://images.test/files/a.png"}]}
 SMALL = {"model": "dall-e-2", "size": "256x256"}
 # The client's own backoff before the first retry is 0.5 s less up to 25 % jitter.
+FIRST_BACKOFF_S = 0.5
 FIRST_BACKOFF_MIN_S = 0.375
 
 
+@pytest.fixture(autouse=True)
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The client's waits before each retry, in order: recorded, not slept."""
+    recorded: list[float] = []
+
+    async def async_wait(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(client_module, "_wait", recorded.append)
+    monkeypatch.setattr(client_module, "_async_wait", async_wait)
+    return recorded
+
+
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_background(ServerConfig(tokens=frozenset({TOKEN}), faults_enabled=True)) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 def fault(spec: str) -> dict[str, str]:
@@ -392,11 +410,12 @@ def test_async_dropped_connection_that_persists_raises_api_connection_error(base
     assert len(transport.sent) == 2
 
 
-def test_connection_refused_raises_api_connection_error_naming_the_url_not_the_key() -> None:
+def test_connection_refused_raises_api_connection_error_naming_the_url_not_the_key(
+    waits: list[float],
+) -> None:
     secret = "sk-SECRET-123"
     url = f"http://127.0.0.1:{closed_port()}/v1"
     transport = CountingTransport()
-    started = time.monotonic()
     with (
         ImagesClient(base_url=url, api_key=secret, max_retries=1, transport=transport, timeout=5) as client,
         pytest.raises(APIConnectionError) as caught,
@@ -409,7 +428,8 @@ def test_connection_refused_raises_api_connection_error_naming_the_url_not_the_k
     assert secret not in str(error)
     assert secret not in repr(error)
     assert len(transport.sent) == 2
-    assert time.monotonic() - started >= FIRST_BACKOFF_MIN_S
+    assert len(waits) == 1
+    assert FIRST_BACKOFF_MIN_S <= waits[0] <= FIRST_BACKOFF_S
 
 
 def test_async_connection_refused_raises_api_connection_error_naming_the_url_not_the_key() -> None:
@@ -427,7 +447,7 @@ def test_async_connection_refused_raises_api_connection_error_naming_the_url_not
     assert secret not in repr(caught.value)
 
 
-def test_no_answer_in_time_raises_api_timeout_error_after_retrying(base_url: str) -> None:
+def test_no_answer_in_time_raises_api_timeout_error_after_retrying(base_url: str, waits: list[float]) -> None:
     transport = CountingTransport()
     started = time.monotonic()
     with (
@@ -441,7 +461,9 @@ def test_no_answer_in_time_raises_api_timeout_error_after_retrying(base_url: str
     assert "/images/generations" in str(caught.value)
     assert len(transport.sent) == 2
     # Two attempts of 0.3 s each and a backoff in between, but far from the server's 2 s latency.
-    assert 0.6 + FIRST_BACKOFF_MIN_S <= elapsed < 2.5
+    assert 0.6 <= elapsed < 2.0
+    assert len(waits) == 1
+    assert FIRST_BACKOFF_MIN_S <= waits[0] <= FIRST_BACKOFF_S
 
 
 def test_per_call_timeout_overrides_the_client_timeout(base_url: str) -> None:
@@ -474,18 +496,17 @@ def test_async_no_answer_in_time_raises_api_timeout_error_after_retrying(base_ur
 # ---- how long the client waits --------------------------------------------------------------------
 
 
-def test_retry_after_in_seconds_is_waited_for(base_url: str) -> None:
+def test_retry_after_in_seconds_is_waited_for(base_url: str, waits: list[float]) -> None:
     transport = CountingTransport()
-    started = time.monotonic()
     with loopback_client(base_url, transport) as client:
         result = client.generate("Yellow alpaca", **SMALL, extra_headers=fault("status=503; retry-after=1"))
 
-    assert time.monotonic() - started >= 1.0
+    assert waits == [1.0]
     assert len(result.images) == 1
     assert len(transport.sent) == 2
 
 
-def test_async_retry_after_in_seconds_is_waited_for(base_url: str) -> None:
+def test_async_retry_after_in_seconds_is_waited_for(base_url: str, waits: list[float]) -> None:
     transport = AsyncCountingTransport()
 
     async def main() -> int:
@@ -495,15 +516,13 @@ def test_async_retry_after_in_seconds_is_waited_for(base_url: str) -> None:
             )
         return len(result.images)
 
-    started = time.monotonic()
     assert asyncio.run(main()) == 1
-    assert time.monotonic() - started >= 1.0
+    assert waits == [1.0]
     assert len(transport.sent) == 2
 
 
-def test_retry_after_as_an_http_date_is_waited_for(base_url: str) -> None:
+def test_retry_after_as_an_http_date_is_waited_for(base_url: str, waits: list[float]) -> None:
     transport = CountingTransport()
-    started = time.monotonic()
     # An HTTP date has whole seconds: two seconds ahead, truncated, is still more than one ahead.
     when = formatdate(time.time() + 2, usegmt=True)
     with loopback_client(base_url, transport) as client:
@@ -511,33 +530,31 @@ def test_retry_after_as_an_http_date_is_waited_for(base_url: str) -> None:
             "Yellow alpaca", **SMALL, extra_headers=fault(f"status=503; retry-after={when}")
         )
 
-    assert time.monotonic() - started >= 0.95
+    assert len(waits) == 1
+    assert 0.95 <= waits[0] <= 2.0
     assert len(result.images) == 1
     assert len(transport.sent) == 2
 
 
-def test_retry_after_ms_is_waited_for(base_url: str) -> None:
+def test_retry_after_ms_is_waited_for(base_url: str, waits: list[float]) -> None:
     transport = CountingTransport()
-    started = time.monotonic()
     with loopback_client(base_url, transport) as client:
         client.generate("Yellow alpaca", **SMALL, extra_headers=fault("status=429; retry-after-ms=600"))
 
-    elapsed = time.monotonic() - started
     # 600 ms, which the 0.5 s default backoff could not reach.
-    assert elapsed >= 0.6
+    assert waits == [0.6]
     assert len(transport.sent) == 2
 
 
 @pytest.mark.timeout(20)
-def test_retry_after_ms_wins_over_retry_after(base_url: str) -> None:
+def test_retry_after_ms_wins_over_retry_after(base_url: str, waits: list[float]) -> None:
     transport = CountingTransport()
-    started = time.monotonic()
     with loopback_client(base_url, transport) as client:
         client.generate(
             "Yellow alpaca", **SMALL, extra_headers=fault("status=503; retry-after=4; retry-after-ms=20")
         )
 
-    assert time.monotonic() - started < 2.0
+    assert waits == [0.02]
     assert len(transport.sent) == 2
 
 
@@ -545,21 +562,20 @@ def test_retry_after_ms_wins_over_retry_after(base_url: str) -> None:
 @pytest.mark.parametrize(
     "retry_after", ["3600", formatdate(time.time() + 3600, usegmt=True)], ids=["seconds", "http-date"]
 )
-def test_retry_after_above_the_cap_is_not_waited_for(retry_after: str) -> None:
+def test_retry_after_above_the_cap_is_not_waited_for(retry_after: str, waits: list[float]) -> None:
     script = Script(failure(503, **{"Retry-After": retry_after}), ok())
-    started = time.monotonic()
     with mock_client(script, max_retries=2) as client:
         result = client.generate("Yellow alpaca", **SMALL)
 
-    elapsed = time.monotonic() - started
     assert len(result.images) == 1
     assert len(script.requests) == 2
     # The client fell back to its own backoff instead of waiting an hour.
-    assert FIRST_BACKOFF_MIN_S <= elapsed < 5.0
+    assert len(waits) == 1
+    assert FIRST_BACKOFF_MIN_S <= waits[0] <= FIRST_BACKOFF_S
 
 
 @pytest.mark.timeout(20)
-def test_async_retry_after_above_the_cap_is_not_waited_for() -> None:
+def test_async_retry_after_above_the_cap_is_not_waited_for(waits: list[float]) -> None:
     script = Script(failure(429, **{"Retry-After": "3600"}), ok())
 
     async def main() -> int:
@@ -567,9 +583,9 @@ def test_async_retry_after_above_the_cap_is_not_waited_for() -> None:
             result = await client.generate("Yellow alpaca", **SMALL)
         return len(result.images)
 
-    started = time.monotonic()
     assert asyncio.run(main()) == 1
-    assert time.monotonic() - started < 5.0
+    assert len(waits) == 1
+    assert FIRST_BACKOFF_MIN_S <= waits[0] <= FIRST_BACKOFF_S
     assert len(script.requests) == 2
 
 

@@ -44,7 +44,10 @@ def project_copy(tmp_path: Path) -> Path:
     for part in ("openapi", "generated"):
         shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "scripts").mkdir()
-    shutil.copy2(ROOT / "scripts" / "_generate.py", tmp_path / "scripts" / "_generate.py")
+    for script in ("_generate.py", "_params.py"):
+        shutil.copy2(ROOT / "scripts" / script, tmp_path / "scripts" / script)
+    (tmp_path / "overlay" / "imagegen").mkdir(parents=True)
+    shutil.copy2(ROOT / "overlay" / "imagegen" / "params.py", tmp_path / "overlay" / "imagegen" / "params.py")
     return tmp_path
 
 

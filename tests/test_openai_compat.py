@@ -21,17 +21,17 @@ from openai.types import (
 )
 from PIL import Image
 
-from imagegen.server import ServerConfig, serve_in_background
+from .conftest import REFERENCE_TOKEN
 
-TOKEN = "sk-test"
+TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 GPT_IMAGE = "gpt-image-1.5"
 PIL_FORMATS = {"png": "PNG", "jpeg": "JPEG", "webp": "WEBP"}
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    with serve_in_background(ServerConfig(tokens=frozenset({TOKEN}))) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 @pytest.fixture(scope="module")

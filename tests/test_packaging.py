@@ -58,7 +58,9 @@ def test_the_wheel_ships_both_packages_the_contract_and_type_markers(wheel: Path
     expected = {
         "imagegen/__init__.py",
         "imagegen/py.typed",
-        "imagegen/rules.py",
+        "imagegen/contract/models.py",
+        "imagegen/params.py",
+        "imagegen_api/models.schema.json",
         "imagegen/cli/main.py",
         "imagegen_api/__init__.py",
         "imagegen_api/py.typed",
@@ -106,7 +108,9 @@ def test_the_installed_wheel_works_outside_the_source_tree(wheel: Path, tmp_path
     overlay_file, generated_file, summary = done.stdout.splitlines()
     assert overlay_file.startswith(str(site))
     assert generated_file.startswith(str(site))
-    assert summary == "1.0.0 6"
+    from imagegen import contract_version, default_catalog
+
+    assert summary == f"{contract_version()} {len(default_catalog())}"  # the same contract, installed
 
     command = run(str(target / "bin" / "imagegen"), "models", "dall-e-3", cwd=tmp_path)
     assert command.returncode == 0, command.stderr
@@ -123,3 +127,12 @@ def test_a_bare_import_pulls_no_heavy_dependency() -> None:
     loaded = {name.split(".")[0] for name in json.loads(done.stdout)}
     assert {"httpx", "attrs", "imagegen_api"} <= loaded
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
+
+
+def test_the_version_constant_is_the_distributions() -> None:
+    import tomllib
+
+    from imagegen import __version__
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert __version__ == project["version"]

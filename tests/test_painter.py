@@ -164,6 +164,17 @@ def test_images_too_small_for_text_have_none(size: tuple[int, int]) -> None:
     assert lettering(paint(replace(spec, width=64, height=64))).getbbox() is not None
 
 
+@pytest.mark.parametrize("size", [(16, 16), (16, 48), (48, 16), (80, 80)])
+@pytest.mark.parametrize("transparent", [False, True])
+def test_small_shapes_are_painted_at_every_detail(size: tuple[int, int], transparent: bool) -> None:
+    """gpt-image-2 takes sides from 16 pixels; a rounded shape a few pixels wide once made Pillow
+    refuse to draw (an empty prompt at 80x80, half detail, was one)."""
+    for prompt in ("", "a cat", "x" * 50):
+        spec = PaintSpec(prompt, "gpt-image-2", *size, 0, "generations", transparent=transparent)
+        for detail in (0.25, 0.5, 1.0):
+            assert paint(spec, detail).size == size
+
+
 def test_a_transparent_background_has_alpha_zero_and_opaque_shapes() -> None:
     image = paint(replace(SPEC, transparent=True))
     alpha = image.getchannel("A")

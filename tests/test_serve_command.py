@@ -84,9 +84,7 @@ def test_declared_models_and_a_models_file(tmp_path: Path) -> None:
             [IMAGEGEN, "models", "dall-e-3", "--json"], capture_output=True, text=True, check=True
         ).stdout
     )["dall-e-3"]
-    rules.pop("name")
-    rules["sizes"] = ["640x480"]
-    rules["default_size"] = "640x480"
+    rules["fields"]["size"] = {"values": ["640x480"], "default": "640x480"}
     models = tmp_path / "models.json"
     models.write_text(json.dumps({"models": {"my-painter": rules}}))
 
@@ -102,7 +100,7 @@ def test_declared_models_and_a_models_file(tmp_path: Path) -> None:
     assert seed.status_code == 200
     assert mine.status_code == 200
     assert wrong.status_code == 400
-    assert "my-painter takes these sizes only: 640x480" in wrong.json()["error"]["message"]
+    assert "my-painter does not take size=64x64; it takes 640x480." in wrong.json()["error"]["message"]
 
 
 def test_route_faults_from_the_command_line() -> None:
@@ -120,7 +118,7 @@ def test_route_faults_from_the_command_line() -> None:
     [
         ((), "no token configured: give --token (or set IMAGEGEN_SERVER_TOKENS), or --no-auth"),
         (("--no-auth", "--port", "70000"), "--port must be between 0 and 65535"),
-        (("--no-auth", "--models", "/nonexistent/models.json"), "cannot read the models file"),
+        (("--no-auth", "--models", "/nonexistent/models.json"), "cannot read /nonexistent/models.json"),
         (("--no-auth", "--fault", "paint=status=500"), "--fault takes OPERATION=SPEC"),
         (
             ("--no-auth", "--fault", "generations=explode"),

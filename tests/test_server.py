@@ -13,21 +13,19 @@ import httpx
 import pytest
 from PIL import Image
 
-from imagegen.server import Limits, ServerConfig, declared_model, serve_in_background
+from imagegen.server import Limits, ServerConfig, serve_in_background
 
+from .conftest import REFERENCE_TOKEN
 from .support.images import jpeg_bytes, mask_bytes, png_bytes
 
-TOKEN = "sk-server-test"
+TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    config = ServerConfig(tokens=frozenset({TOKEN}), faults_enabled=True).with_models(
-        declared_model("sd-1.5-ggml")
-    )
-    with serve_in_background(config) as url:
-        yield url
+def base_url(reference_url: str) -> str:
+    """The session's reference server (token, faults on, sd-1.5-ggml): tests/conftest.py."""
+    return reference_url
 
 
 @pytest.fixture
@@ -217,16 +215,16 @@ def test_variations_derive_from_the_input(http: httpx.Client) -> None:
     ("body", "param", "message"),
     [
         ({"model": "dall-e-9"}, "model", "The model 'dall-e-9' does not exist on this server."),
-        ({"model": "dall-e-3", "size": "256x256"}, "size", "dall-e-3 takes these sizes only:"),
-        ({"model": "dall-e-3", "n": 2}, "n", "dall-e-3 makes at most 1 image(s) per request; n was 2."),
+        ({"model": "dall-e-3", "size": "256x256"}, "size", "dall-e-3 does not take size=256x256; it takes"),
+        ({"model": "dall-e-3", "n": 2}, "n", "dall-e-3 takes n up to 1; n was 2."),
         ({"model": "gpt-image-1", "style": "vivid"}, "style", "gpt-image-1 does not take 'style'"),
         (
             {"model": "gpt-image-1", "response_format": "url"},
             "response_format",
-            "always answers with b64_json",
+            "(it always uses b64_json); leave it out",
         ),
-        ({"model": "dall-e-2", "stream": True}, "stream", "dall-e-2 does not stream"),
-        ({"model": "dall-e-2", "quality": "hd"}, "quality", "dall-e-2 does not take quality='hd'"),
+        ({"model": "dall-e-2", "stream": True}, "stream", "dall-e-2 does not take stream=true"),
+        ({"model": "dall-e-2", "quality": "hd"}, "quality", "dall-e-2 does not take quality=hd"),
         ({"model": "gpt-image-2", "size": "1000x1000"}, "size", "must be multiples of 16"),
         ({"model": "gpt-image-2", "size": "3840x1248"}, "size", "aspect ratio must be at most 3:1"),
         (
@@ -268,7 +266,7 @@ def test_variations_on_a_model_that_cannot_vary(http: httpx.Client) -> None:
     )
     assert answer.status_code == 400
     assert error_of(answer)["param"] == "model"
-    assert "gpt-image-1 does not serve variations; use one of: dall-e-2" in error_of(answer)["message"]
+    assert "gpt-image-1 does not serve variations; models that do: dall-e-2" in error_of(answer)["message"]
 
 
 # ---- uploads and limits -------------------------------------------------------------------------
@@ -293,31 +291,31 @@ def test_variations_on_a_model_that_cannot_vary(http: httpx.Client) -> None:
             [png_file("image[]", png_bytes(64, 64)), png_file("mask", mask_bytes(32, 32))],
             {},
             "mask",
-            "must be the same size",
+            "a mask must be the size of the first image",
         ),
         (
             [png_file("image[]", png_bytes(64, 64)), ("mask", ("m.jpg", jpeg_bytes(64, 64), "image/jpeg"))],
             {},
             "mask",
-            "takes png images",
+            "but a mask must be a PNG",
         ),
         (
             [png_file("image", png_bytes(64, 32))],
             {"model": "dall-e-2"},
             "image",
-            "dall-e-2 needs square images",
+            "dall-e-2 takes square images only",
         ),
         (
             [("image", ("a.jpg", jpeg_bytes(), "image/jpeg"))],
             {"model": "dall-e-2"},
             "image",
-            "dall-e-2 takes png images",
+            "dall-e-2 takes PNG images only",
         ),
         (
             [png_file("image[]", png_bytes(32, 32))] * 2,
             {"model": "dall-e-2"},
-            "image",
-            "at most 1 input image",
+            "image[]",
+            "dall-e-2 takes at most 1 image per request and 2 were given",
         ),
         ([png_file("prompt", png_bytes(8, 8))], {}, "prompt", "must be a text field"),
     ],

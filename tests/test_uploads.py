@@ -13,12 +13,23 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from imagegen.checks import check_request
+from imagegen.contract import ModelRules, default_catalog
 from imagegen.errors import UploadError
 from imagegen.imageinfo import ImageInfo
-from imagegen.rules import ModelRules, default_catalog
-from imagegen.uploads import PreparedUpload, check_uploads, prepare_upload
+from imagegen.uploads import PreparedUpload, prepare_upload, require_images
 
 CATALOG = default_catalog()
+
+
+def check_uploads(
+    images: list[PreparedUpload], mask: PreparedUpload | None, model: ModelRules | None
+) -> None:
+    """What the client checks of an edit's files before sending (with the model's rules, if any)."""
+    require_images(images)
+    uploads = {"image": images, **({"mask": [mask]} if mask is not None else {})}
+    body = {"model": model.name} if model is not None else {}
+    check_request("edits", body, uploads, catalog=CATALOG if model is not None else None)
 
 
 def rules(name: str) -> ModelRules:
@@ -268,7 +279,7 @@ def test_a_closed_file_cannot_be_read(tmp_path: Path) -> None:
         prepare_upload(file)
 
 
-# check_uploads: what every request needs
+# what every request needs (the rule engine's shared rules)
 
 
 def test_no_image_is_refused() -> None:
@@ -296,7 +307,7 @@ def test_a_mask_must_be_the_size_of_the_first_image() -> None:
         check_uploads(images, upload(encode((32, 32)), role="mask"), None)
     assert str(caught.value) == (
         "mask (bytes) is 32x32 but the first image image 1 (bytes) is 64x48; a mask must be the size of "
-        "the first image: resize the mask to 64x48"
+        "the first image: resize the mask to 64x48."
     )
     check_uploads(images, upload(encode((64, 48)), role="mask"), None)  # the second image's size is free
 
@@ -309,10 +320,10 @@ def test_a_palette_png_with_a_transparent_colour_is_a_mask() -> None:
 def test_without_model_rules_only_the_mask_is_checked() -> None:
     many_odd_images = [upload(data, index) for index, data in enumerate([GIF, JPEG, WEBP, PNG] * 5)]
     check_uploads(many_odd_images, None, None)
-    check_uploads(many_odd_images, None, rules("dall-e-3"))  # a model without input rules
+    check_uploads(many_odd_images, None, None)
 
 
-# check_uploads: the rules of the model
+# the rules of the model (x-imagegen-models, through the rule engine)
 
 
 def test_dall_e_2_takes_one_square_png_of_at_most_4_mb_with_a_png_mask() -> None:
@@ -348,7 +359,7 @@ def test_an_image_over_the_model_limit_is_refused_with_both_sizes_in_mb() -> Non
         check_uploads([upload(big, 0)], None, rules("dall-e-2"))
     assert str(caught.value) == (
         f"image 1 (bytes) is 4 MB ({len(big):,} bytes), and dall-e-2 takes images of at most 4 MB "
-        "(4,194,304 bytes); make it smaller (fewer pixels, or more compression)"
+        "(4,194,304 bytes); make it smaller (fewer pixels, or more compression)."
     )
     check_uploads([upload(big, 0)], None, rules("gpt-image-1.5"))
 

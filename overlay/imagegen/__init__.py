@@ -20,7 +20,23 @@ if TYPE_CHECKING:
 
     from ._version import __version__
     from .client import AsyncImagesClient, ClientOptions, ImagesClient
-    from .contract import contract_version, load_contract
+    from .contract import (
+        Contract,
+        ContractError,
+        CustomSizes,
+        FieldRule,
+        ModelCatalog,
+        ModelRules,
+        RulesError,
+        UploadRule,
+        Violation,
+        catalog_from,
+        contract_version,
+        default_catalog,
+        default_contract,
+        load_contract,
+        parse_size,
+    )
     from .description import ImageDescription, as_description, describe
     from .errors import (
         APIConnectionError,
@@ -51,16 +67,6 @@ if TYPE_CHECKING:
         RawResponse,
     )
     from .retry import RetryPolicy
-    from .rules import (
-        CustomSizes,
-        InputRules,
-        ModelCatalog,
-        ModelRules,
-        RulesError,
-        catalog_from,
-        default_catalog,
-        parse_size,
-    )
     from .seed import get_images
     from .streaming import AsyncImageStream, ImageCompletedEvent, ImageStream, PartialImageEvent
 
@@ -77,7 +83,10 @@ _LAZY = {
     "BadRequestError": ".errors",
     "ClientOptions": ".client",
     "ConflictError": ".errors",
-    "CustomSizes": ".rules",
+    "Contract": ".contract",
+    "ContractError": ".contract",
+    "CustomSizes": ".contract",
+    "FieldRule": ".contract",
     "GeneratedImage": ".results",
     "ImageCompletedEvent": ".streaming",
     "ImageDescription": ".description",
@@ -86,13 +95,12 @@ _LAZY = {
     "ImagesClient": ".client",
     "ImagesError": ".errors",
     "ImagesResult": ".results",
-    "InputRules": ".rules",
     "InternalServerError": ".errors",
     "InvalidImageDataError": ".results",
     "InvalidResponseError": ".errors",
     "JsonInputError": ".relaxed_json",
-    "ModelCatalog": ".rules",
-    "ModelRules": ".rules",
+    "ModelCatalog": ".contract",
+    "ModelRules": ".contract",
     "NotFoundError": ".errors",
     "PartialImageEvent": ".streaming",
     "PermissionDeniedError": ".errors",
@@ -100,20 +108,23 @@ _LAZY = {
     "RawResponse": ".results",
     "RequestRulesError": ".errors",
     "RetryPolicy": ".retry",
-    "RulesError": ".rules",
+    "RulesError": ".contract",
     "StreamError": ".errors",
     "UnprocessableEntityError": ".errors",
     "UploadError": ".errors",
+    "UploadRule": ".contract",
+    "Violation": ".contract",
     "__version__": "._version",
     "as_description": ".description",
-    "catalog_from": ".rules",
+    "catalog_from": ".contract",
     "contract_version": ".contract",
-    "default_catalog": ".rules",
+    "default_catalog": ".contract",
+    "default_contract": ".contract",
     "describe": ".description",
     "get_images": ".seed",
     "image_info": ".imageinfo",
     "load_contract": ".contract",
-    "parse_size": ".rules",
+    "parse_size": ".contract",
 }
 
 
@@ -142,7 +153,10 @@ __all__ = [
     "BadRequestError",
     "ClientOptions",
     "ConflictError",
+    "Contract",
+    "ContractError",
     "CustomSizes",
+    "FieldRule",
     "GeneratedImage",
     "ImageCompletedEvent",
     "ImageDescription",
@@ -151,7 +165,6 @@ __all__ = [
     "ImagesClient",
     "ImagesError",
     "ImagesResult",
-    "InputRules",
     "InternalServerError",
     "InvalidImageDataError",
     "InvalidResponseError",
@@ -169,11 +182,14 @@ __all__ = [
     "StreamError",
     "UnprocessableEntityError",
     "UploadError",
+    "UploadRule",
+    "Violation",
     "__version__",
     "as_description",
     "catalog_from",
     "contract_version",
     "default_catalog",
+    "default_contract",
     "describe",
     "get_images",
     "image_info",

@@ -1,18 +1,24 @@
-"""Requests built with the generated client: its models encode the bodies, its request builders
-give the route, headers and body; this module adds the files and the conventions around them."""
+"""Requests built with the generated client, for any operation of the contract.
+
+The generated model of the body's schema encodes the fields (`imagegen_api.models.<schema>`),
+the generated endpoint module gives the route and headers (`imagegen_api.api.<tag>.<operation>`);
+this module finds both from the contract and adds the files: each upload goes in the field the
+contract marks for its role, one image as the single-file field when the schema has one (what
+the official clients send), several as the repeated array field.
+"""
 
 from __future__ import annotations
 
+import importlib
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from imagegen_api.api.images import create_image, create_image_edit, create_image_variation
-from imagegen_api.models import CreateImageEditRequest, CreateImageRequest, CreateImageVariationRequest
-from imagegen_api.types import UNSET, File, Unset
-
-from .rules import Operation
+from .contract import Contract, OperationInfo
+from .contract.operations import JSON, MULTIPART
 from .uploads import PreparedUpload
 
 
@@ -20,7 +26,7 @@ from .uploads import PreparedUpload
 class Call:
     """A request ready to send (without auth, retries or timeouts, which the client adds)."""
 
-    operation: Operation
+    operation: str
     method: str
     path: str
     headers: dict[str, str]
@@ -30,44 +36,61 @@ class Call:
     expected_images: int = 1
 
 
-def generation_call(body: Mapping[str, Any], organization: str | None, project: str | None) -> Call:
-    """POST /images/generations with `body` as JSON."""
-    model = CreateImageRequest.from_dict(dict(body))
-    kwargs = create_image._get_kwargs(body=model, **_account(organization, project))
-    return _call("generations", kwargs, body)
-
-
-def edit_call(
+def json_call(
+    contract: Contract,
+    operation: OperationInfo,
     body: Mapping[str, Any],
-    images: Sequence[PreparedUpload],
-    mask: PreparedUpload | None,
     organization: str | None,
     project: str | None,
 ) -> Call:
-    """POST /images/edits as multipart: one image as an `image` part, several as `image[]` parts."""
-    model = CreateImageEditRequest.from_dict(dict(body))
-    model.image = [_file(upload) for upload in images]
-    model.mask = _file(mask) if mask is not None else UNSET
-    kwargs = create_image_edit._get_kwargs(body=model, **_account(organization, project))
-    if len(images) == 1:  # what the official clients send for a single file
-        kwargs["files"] = [("image" if name == "image[]" else name, part) for name, part in kwargs["files"]]
-    return _call("edits", kwargs, body)
+    """`operation` with `body` as JSON, encoded by the generated model of its JSON schema."""
+    schema_name = operation.bodies[JSON]
+    model = _model_class(schema_name).from_dict(dict(body))
+    kwargs = _endpoint(contract, operation)._get_kwargs(body=model, **_account(organization, project))
+    return _call(operation, kwargs, body)
 
 
-def variation_call(
-    body: Mapping[str, Any], image: PreparedUpload, organization: str | None, project: str | None
+def multipart_call(
+    contract: Contract,
+    operation: OperationInfo,
+    body: Mapping[str, Any],
+    uploads: Mapping[str, Sequence[PreparedUpload]],
+    organization: str | None,
+    project: str | None,
 ) -> Call:
-    """POST /images/variations as multipart."""
-    model = CreateImageVariationRequest.from_dict({**body, "image": b""})
-    model.image = _file(image)
-    kwargs = create_image_variation._get_kwargs(body=model, **_account(organization, project))
-    return _call("variations", kwargs, body)
+    """`operation` as multipart: the fields by the generated model, `uploads` (by role) as file parts."""
+    schema_name = operation.bodies[MULTIPART]
+    upload_fields = [field for field in contract.fields(schema_name) if field.upload]
+    placeholders = {
+        field.name: [b""] if field.kind == "array" else b"" for field in upload_fields if field.required
+    }
+    model = _model_class(schema_name).from_dict({**body, **placeholders})
+    kwargs = _endpoint(contract, operation)._get_kwargs(body=model, **_account(organization, project))
+    names = {field.name for field in upload_fields}
+    parts = [(name, part) for name, part in kwargs.get("files", []) if name not in names]
+    kwargs["files"] = [*_file_parts(upload_fields, uploads), *parts]
+    return _call(operation, kwargs, body)
 
 
-def _call(operation: Operation, kwargs: dict[str, Any], body: Mapping[str, Any]) -> Call:
+def _file_parts(
+    fields: Sequence[Any], uploads: Mapping[str, Sequence[PreparedUpload]]
+) -> list[tuple[str, Any]]:
+    parts = []
+    for role, items in uploads.items():
+        candidates = [field for field in fields if field.upload == role]
+        single = next((field.name for field in candidates if field.kind != "array"), None)
+        many = next((field.name for field in candidates if field.kind == "array"), single)
+        name = single if len(items) == 1 and single is not None else many
+        if name is None:
+            raise ValueError(f"the contract has no field for {role} uploads")
+        parts += [(name, (item.filename, io.BytesIO(item.data), item.content_type)) for item in items]
+    return parts
+
+
+def _call(operation: OperationInfo, kwargs: dict[str, Any], body: Mapping[str, Any]) -> Call:
     n = body.get("n", 1)
     return Call(
-        operation=operation,
+        operation=operation.name,
         method=str(kwargs["method"]).upper(),
         path=str(kwargs["url"]),
         headers={str(k): str(v) for k, v in kwargs.get("headers", {}).items()},
@@ -78,12 +101,38 @@ def _call(operation: Operation, kwargs: dict[str, Any], body: Mapping[str, Any])
     )
 
 
-def _file(upload: PreparedUpload) -> File:
-    return File(payload=io.BytesIO(upload.data), file_name=upload.filename, mime_type=upload.content_type)
+@cache
+def _model_class(schema_name: str) -> Any:
+    return getattr(importlib.import_module("imagegen_api.models"), schema_name)
 
 
-def _account(organization: str | None, project: str | None) -> dict[str, str | Unset]:
-    return {
-        "open_ai_organization": organization if organization else UNSET,
-        "open_ai_project": project if project else UNSET,
-    }
+def _endpoint(contract: Contract, operation: OperationInfo) -> Any:
+    return _endpoint_module(_tag_of(contract, operation), operation.id)
+
+
+@cache
+def _endpoint_module(tag: str, operation_id: str) -> Any:
+    # openapi-python-client writes api/<tag>/<operation id>.py, both in snake case.
+    return importlib.import_module(f"imagegen_api.api.{_snake(tag)}.{_snake(operation_id)}")
+
+
+def _tag_of(contract: Contract, operation: OperationInfo) -> str:
+    return operation.tags[0] if operation.tags else "default"
+
+
+def _snake(name: str) -> str:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower()
+
+
+def _account(organization: str | None, project: str | None) -> dict[str, Any]:
+    # The generated endpoints take the account headers as keyword arguments; none means UNSET.
+    account: dict[str, Any] = {}
+    if organization:
+        account["open_ai_organization"] = organization
+    if project:
+        account["open_ai_project"] = project
+    return account
+
+
+__all__ = ["Call", "json_call", "multipart_call"]

@@ -12,7 +12,6 @@ are awaited and its streams are iterated with `async for`.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import json
@@ -22,14 +21,27 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, overload
+from typing import Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
 
 import httpx
 
 from ._version import __version__
-from .calls import Call, edit_call, generation_call, variation_call
+from .arguments import (
+    EDIT_FIELDS,
+    GENERATE_FIELDS,
+    OPERATION_OF,
+    VARY_FIELDS,
+    CallOptions,
+    EditArguments,
+    GenerateArguments,
+    VaryArguments,
+    split_arguments,
+)
+from .calls import Call, json_call, multipart_call
 from .checks import check_request
+from .contract import IMAGE, MASK, Contract, default_contract
+from .contract.operations import JSON, MULTIPART
 from .description import ImageDescription
 from .errors import (
     APIConnectionError,
@@ -47,9 +59,8 @@ from .results import (
     image_sources,
 )
 from .retry import RetryPolicy
-from .rules import Operation
 from .streaming import AsyncImageStream, ImageStream, event_reader
-from .uploads import ImageInput, PreparedUpload, check_uploads, prepare_upload
+from .uploads import ImageInput, PreparedUpload, prepare_upload, require_images
 
 logger = logging.getLogger("imagegen")
 
@@ -74,6 +85,8 @@ class ClientOptions:
     proxy: str | None = None
     verify: bool | str | ssl.SSLContext = True
     check_rules: bool = True
+    contract: Contract | None = field(default=None, repr=False)
+    """The contract to follow (default: the packaged one, which the client was generated from)."""
 
 
 def _tls(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
@@ -115,47 +128,66 @@ class _ClientCore:
 
     # -- preparation ----------------------------------------------------------------------------
 
-    def _prepare_generate(self, prompt: str | ImageDescription, params: dict[str, Any]) -> Call:
-        body = _body(prompt, params)
-        if self.options.check_rules:
-            check_request("generations", body)
-        return generation_call(body, self.options.organization, self.options.project)
+    @functools.cached_property
+    def _contract(self) -> Contract:
+        return self.options.contract or default_contract()
 
-    def _prepare_edit(
+    def _prepare(
+        self,
+        operation: str,
+        body: dict[str, Any],
+        uploads: dict[str, list[PreparedUpload]] | None = None,
+        *,
+        form: str | None = None,
+    ) -> Call:
+        """Check `body` (and `uploads`, by role) against the model's rules and build the request."""
+        contract = self._contract
+        info = contract.operation(operation)
+        catalog = contract.catalog if self.options.check_rules else None
+        check_request(info.name, body, uploads, catalog=catalog)
+        organization, project = self.options.organization, self.options.project
+        media = form or (MULTIPART if uploads or JSON not in info.bodies else JSON)
+        if media == MULTIPART:
+            return multipart_call(contract, info, body, uploads or {}, organization, project)
+        return json_call(contract, info, body, organization, project)
+
+    def _generation(
+        self, prompt: str | ImageDescription, stream: bool, fields: dict[str, Any], extra: Any
+    ) -> Call:
+        return self._prepare(OPERATION_OF["generate"], _body(prompt, fields, stream, extra))
+
+    def _edit(
         self,
         image: ImageInput | Sequence[ImageInput],
         prompt: str | ImageDescription,
         mask: ImageInput | None,
-        params: dict[str, Any],
+        stream: bool,
+        fields: dict[str, Any],
+        extra: Any,
     ) -> Call:
-        body = _body(prompt, params)
         images = _uploads(image)
-        prepared_mask = prepare_upload(mask, role="mask") if mask is not None else None
-        self._check_uploads("edits", body, images, prepared_mask)
-        return edit_call(body, images, prepared_mask, self.options.organization, self.options.project)
+        require_images(images)
+        uploads = {IMAGE: images}
+        if mask is not None:
+            uploads[MASK] = [prepare_upload(mask, role=MASK)]
+        return self._prepare(OPERATION_OF["edit"], _body(prompt, fields, stream, extra), uploads)
 
-    def _prepare_vary(self, image: ImageInput, params: dict[str, Any]) -> Call:
-        extra_body = params.pop("extra_body", None) or {}
-        body = {key: value for key, value in {**params, **extra_body}.items() if value is not None}
-        upload = prepare_upload(image, role="image")
-        self._check_uploads("variations", body, [upload], None)
-        return variation_call(body, upload, self.options.organization, self.options.project)
+    def _variation(self, image: ImageInput, fields: dict[str, Any], extra: Any) -> Call:
+        body = _fields(fields, extra)
+        return self._prepare(OPERATION_OF["vary"], body, {IMAGE: [prepare_upload(image, role=IMAGE)]})
 
-    def _check_uploads(
+    def _generic(
         self,
-        operation: Operation,
-        body: Mapping[str, Any],
-        images: list[PreparedUpload],
-        mask: PreparedUpload | None,
-    ) -> None:
-        rules = None
-        if self.options.check_rules:
-            check_request(operation, body)
-            from .checks import packaged_catalog
-
-            model = body.get("model")
-            rules = packaged_catalog().get(model) if isinstance(model, str) else None
-        check_uploads(images, mask, rules)
+        operation: str,
+        body: Mapping[str, Any] | None,
+        files: Mapping[str, ImageInput | Sequence[ImageInput]] | None,
+        extra: Any,
+    ) -> Call:
+        fields = _fields(dict(body or {}), extra)
+        uploads: dict[str, list[PreparedUpload]] = {}
+        for role, given in (files or {}).items():
+            uploads[role] = _uploads(given, role=role)
+        return self._prepare(operation, fields, uploads or None)
 
     @functools.cached_property
     def _fixed_headers(self) -> dict[str, str]:
@@ -190,12 +222,24 @@ class _ClientCore:
     def _secrets(self) -> tuple[str, ...]:
         return (self.options.api_key,) if self.options.api_key else ()
 
+    @functools.cached_property
+    def _default_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_retries=self.options.max_retries)
+
+    @functools.cached_property
+    def _default_timeout(self) -> httpx.Timeout:
+        chosen = self.options.timeout
+        return chosen if isinstance(chosen, httpx.Timeout) else httpx.Timeout(chosen)
+
     def _policy(self, max_retries: int | None) -> RetryPolicy:
-        return RetryPolicy(max_retries=self.options.max_retries if max_retries is None else max_retries)
+        if max_retries is None:
+            return self._default_policy
+        return RetryPolicy(max_retries=max_retries)
 
     def _timeout(self, timeout: TimeoutTypes | Literal["default"]) -> httpx.Timeout:
-        chosen = self.options.timeout if timeout == "default" else timeout
-        return chosen if isinstance(chosen, httpx.Timeout) else httpx.Timeout(chosen)
+        if isinstance(timeout, str):  # "default"
+            return self._default_timeout
+        return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
     @staticmethod
     def _answer(response: httpx.Response, content: bytes) -> dict[str, Any]:
@@ -216,23 +260,42 @@ class _ClientCore:
         return RawResponse(response.status_code, response.headers, content if keep else None)
 
 
-def _body(prompt: str | ImageDescription, params: dict[str, Any]) -> dict[str, Any]:
-    extra_body = params.pop("extra_body", None) or {}
+def _fields(fields: Mapping[str, Any], extra: Any) -> dict[str, Any]:
+    """The fields to send: those given (None leaves a field out), then `extra_body` over them."""
+    body = {key: value for key, value in fields.items() if value is not None}
+    if extra:
+        if not isinstance(extra, Mapping):
+            raise TypeError(
+                f"extra_body must be a mapping of field names to values, not {type(extra).__name__}"
+            )
+        body.update(extra)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def _body(
+    prompt: str | ImageDescription, fields: Mapping[str, Any], stream: bool, extra: Any
+) -> dict[str, Any]:
     if isinstance(prompt, ImageDescription):
         base = prompt.to_body()
     elif isinstance(prompt, str):
         base = {"prompt": prompt}
     else:
         raise TypeError(f"prompt must be a string or an ImageDescription, not {type(prompt).__name__}")
-    base.update({key: value for key, value in params.items() if value is not None})
-    base.update(extra_body)
-    return {key: value for key, value in base.items() if value is not None}
+    base.update({key: value for key, value in fields.items() if value is not None})
+    if stream:
+        base["stream"] = True
+    return _fields(base, extra)
 
 
-def _uploads(image: ImageInput | Sequence[ImageInput]) -> list[PreparedUpload]:
+def _uploads(image: ImageInput | Sequence[ImageInput], *, role: str = IMAGE) -> list[PreparedUpload]:
     if isinstance(image, (list, tuple)):
-        return [prepare_upload(item, role="image", index=i) for i, item in enumerate(image)]
-    return [prepare_upload(image, role="image")]
+        return [prepare_upload(item, role=role, index=i) for i, item in enumerate(image)]
+    return [prepare_upload(image, role=role)]
+
+
+def _as_arguments(options: ClientOptions) -> dict[str, Any]:
+    # Not dataclasses.asdict: it deep-copies, and an SSLContext cannot be copied.
+    return {item.name: getattr(options, item.name) for item in dataclasses.fields(options)}
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -269,6 +332,7 @@ class ImagesClient(_ClientCore):
         proxy: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
+        contract: Contract | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
@@ -283,6 +347,7 @@ class ImagesClient(_ClientCore):
             proxy=proxy,
             verify=verify,
             check_rules=check_rules,
+            contract=contract,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -295,7 +360,7 @@ class ImagesClient(_ClientCore):
         options = dataclasses.replace(self.options, **changes)
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
         return ImagesClient(
-            **dataclasses.asdict(options),
+            **_as_arguments(options),
             http_client=self._http if shares_http and not self._owns_http else None,
             transport=self._transport,
         )
@@ -313,29 +378,30 @@ class ImagesClient(_ClientCore):
 
     @overload
     def generate(
-        self, prompt: str | ImageDescription, *, stream: Literal[False] = False, **params: Any
-    ) -> ImagesResult: ...
-    @overload
-    def generate(
-        self, prompt: str | ImageDescription, *, stream: Literal[True], **params: Any
-    ) -> ImageStream: ...
-    def generate(
         self,
         prompt: str | ImageDescription,
         *,
-        stream: bool = False,
-        **params: Any,
+        stream: Literal[False] = False,
+        **arguments: Unpack[GenerateArguments],
+    ) -> ImagesResult: ...
+    @overload
+    def generate(
+        self, prompt: str | ImageDescription, *, stream: Literal[True], **arguments: Unpack[GenerateArguments]
+    ) -> ImageStream: ...
+    def generate(
+        self, prompt: str | ImageDescription, *, stream: bool = False, **arguments: Unpack[GenerateArguments]
     ) -> ImagesResult | ImageStream:
         """Create images from a prompt (or a description made with `describe`).
 
-        Request fields are keyword arguments: model, n, size, quality, response_format, style,
-        background, output_format, output_compression, moderation, partial_images, user, and
-        any other in `extra_body={...}`. Per call: timeout, max_retries, extra_headers,
-        idempotency_key, raw_response (keep the answer's bytes in result.response.content).
+        The request fields are keyword arguments, typed from the contract (`imagegen.params`):
+        model, n, size, quality, response_format, style, background, output_format,
+        output_compression, moderation, partial_images, user; any other in `extra_body={...}`.
+        Per call: timeout, max_retries, extra_headers, idempotency_key, raw_response (keep the
+        answer's bytes in result.response.content). An unknown keyword is a TypeError.
         """
-        call_options, params = _call_options(params)
-        call = self._prepare_generate(prompt, {**params, "stream": stream or None})
-        return self._run(call, **call_options)
+        options, fields = split_arguments("generate", arguments, GENERATE_FIELDS)
+        call = self._generation(prompt, stream, fields, options.get("extra_body"))
+        return self._run(call, **options)
 
     @overload
     def edit(
@@ -345,7 +411,7 @@ class ImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: Literal[False] = False,
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> ImagesResult: ...
     @overload
     def edit(
@@ -355,7 +421,7 @@ class ImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: Literal[True],
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> ImageStream: ...
     def edit(
         self,
@@ -364,21 +430,40 @@ class ImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: bool = False,
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> ImagesResult | ImageStream:
         """Edit one image or several (paths, bytes, file objects or Pillow images).
 
         With a `mask` (a PNG with alpha, the first image's size), pixels whose mask alpha is 0 are
         repainted. Files are checked before anything is sent. Other fields as for `generate`.
         """
-        call_options, params = _call_options(params)
-        call = self._prepare_edit(image, prompt, mask, {**params, "stream": stream or None})
-        return self._run(call, **call_options)
+        options, fields = split_arguments("edit", arguments, EDIT_FIELDS)
+        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"))
+        return self._run(call, **options)
 
-    def vary(self, image: ImageInput, **params: Any) -> ImagesResult:
+    def vary(self, image: ImageInput, **arguments: Unpack[VaryArguments]) -> ImagesResult:
         """Create variations of one image (model, n, size, response_format, user)."""
-        call_options, params = _call_options(params)
-        return self._run(self._prepare_vary(image, params), **call_options)  # type: ignore[return-value]
+        options, fields = split_arguments("vary", arguments, VARY_FIELDS)
+        call = self._variation(image, fields, options.get("extra_body"))
+        return self._run(call, **options)  # type: ignore[return-value]
+
+    def request(
+        self,
+        operation: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        files: Mapping[str, ImageInput | Sequence[ImageInput]] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> ImagesResult | ImageStream:
+        """Call any operation of the contract by its operationId or name (e.g. "createImageEdit").
+
+        `body` holds the fields as the contract names them; `files` the images by role (`image`,
+        `mask`), which makes the body multipart. The answer is parsed as for `generate`:
+        `result.images` (empty when the answer has none) and `result.body`, the JSON itself; with
+        `"stream": True` in the body, the stream of events.
+        """
+        call = self._generic(operation, body, files, options.get("extra_body"))
+        return self._run(call, **options)
 
     # -- sending ----------------------------------------------------------------------------------
 
@@ -391,6 +476,7 @@ class ImagesClient(_ClientCore):
         extra_headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         raw_response: bool = False,
+        extra_body: object = None,  # already merged into the call's body
     ) -> ImagesResult | ImageStream:
         request = self._request(call, extra_headers, idempotency_key)
         response = self._send(request, self._policy(max_retries), self._timeout(timeout), stream=call.stream)
@@ -440,7 +526,7 @@ class ImagesClient(_ClientCore):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)
             logger.info("retrying %s %s in %.2f s after: %s", request.method, request.url.path, wait, failure)
-            time.sleep(wait)
+            _wait(wait)
         raise AssertionError("unreachable")  # the loop always returns or raises
 
 
@@ -460,6 +546,7 @@ class AsyncImagesClient(_ClientCore):
         proxy: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
+        contract: Contract | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -474,6 +561,7 @@ class AsyncImagesClient(_ClientCore):
             proxy=proxy,
             verify=verify,
             check_rules=check_rules,
+            contract=contract,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
@@ -486,7 +574,7 @@ class AsyncImagesClient(_ClientCore):
         options = dataclasses.replace(self.options, **changes)
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
         return AsyncImagesClient(
-            **dataclasses.asdict(options),
+            **_as_arguments(options),
             http_client=self._http if shares_http and not self._owns_http else None,
             transport=self._transport,
         )
@@ -504,19 +592,23 @@ class AsyncImagesClient(_ClientCore):
 
     @overload
     async def generate(
-        self, prompt: str | ImageDescription, *, stream: Literal[False] = False, **params: Any
+        self,
+        prompt: str | ImageDescription,
+        *,
+        stream: Literal[False] = False,
+        **arguments: Unpack[GenerateArguments],
     ) -> AsyncImagesResult: ...
     @overload
     async def generate(
-        self, prompt: str | ImageDescription, *, stream: Literal[True], **params: Any
+        self, prompt: str | ImageDescription, *, stream: Literal[True], **arguments: Unpack[GenerateArguments]
     ) -> AsyncImageStream: ...
     async def generate(
-        self, prompt: str | ImageDescription, *, stream: bool = False, **params: Any
+        self, prompt: str | ImageDescription, *, stream: bool = False, **arguments: Unpack[GenerateArguments]
     ) -> AsyncImagesResult | AsyncImageStream:
         """Create images from a prompt; see ImagesClient.generate."""
-        call_options, params = _call_options(params)
-        call = self._prepare_generate(prompt, {**params, "stream": stream or None})
-        return await self._run(call, **call_options)
+        options, fields = split_arguments("generate", arguments, GENERATE_FIELDS)
+        call = self._generation(prompt, stream, fields, options.get("extra_body"))
+        return await self._run(call, **options)
 
     @overload
     async def edit(
@@ -526,7 +618,7 @@ class AsyncImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: Literal[False] = False,
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> AsyncImagesResult: ...
     @overload
     async def edit(
@@ -536,7 +628,7 @@ class AsyncImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: Literal[True],
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> AsyncImageStream: ...
     async def edit(
         self,
@@ -545,17 +637,30 @@ class AsyncImagesClient(_ClientCore):
         *,
         mask: ImageInput | None = None,
         stream: bool = False,
-        **params: Any,
+        **arguments: Unpack[EditArguments],
     ) -> AsyncImagesResult | AsyncImageStream:
         """Edit one image or several; see ImagesClient.edit."""
-        call_options, params = _call_options(params)
-        call = self._prepare_edit(image, prompt, mask, {**params, "stream": stream or None})
-        return await self._run(call, **call_options)
+        options, fields = split_arguments("edit", arguments, EDIT_FIELDS)
+        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"))
+        return await self._run(call, **options)
 
-    async def vary(self, image: ImageInput, **params: Any) -> AsyncImagesResult:
+    async def vary(self, image: ImageInput, **arguments: Unpack[VaryArguments]) -> AsyncImagesResult:
         """Create variations of one image; see ImagesClient.vary."""
-        call_options, params = _call_options(params)
-        return await self._run(self._prepare_vary(image, params), **call_options)  # type: ignore[return-value]
+        options, fields = split_arguments("vary", arguments, VARY_FIELDS)
+        call = self._variation(image, fields, options.get("extra_body"))
+        return await self._run(call, **options)  # type: ignore[return-value]
+
+    async def request(
+        self,
+        operation: str,
+        *,
+        body: Mapping[str, Any] | None = None,
+        files: Mapping[str, ImageInput | Sequence[ImageInput]] | None = None,
+        **options: Unpack[CallOptions],
+    ) -> AsyncImagesResult | AsyncImageStream:
+        """Call any operation of the contract; see ImagesClient.request."""
+        call = self._generic(operation, body, files, options.get("extra_body"))
+        return await self._run(call, **options)
 
     async def _run(
         self,
@@ -566,6 +671,7 @@ class AsyncImagesClient(_ClientCore):
         extra_headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         raw_response: bool = False,
+        extra_body: object = None,  # already merged into the call's body
     ) -> AsyncImagesResult | AsyncImageStream:
         request = self._request(call, extra_headers, idempotency_key)
         response = await self._send(
@@ -618,17 +724,20 @@ class AsyncImagesClient(_ClientCore):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)
             logger.info("retrying %s %s in %.2f s after: %s", request.method, request.url.path, wait, failure)
-            await asyncio.sleep(wait)
+            await _async_wait(wait)
         raise AssertionError("unreachable")  # the loop always returns or raises
 
 
-_CALL_OPTIONS = ("timeout", "max_retries", "extra_headers", "idempotency_key", "raw_response")
+def _wait(seconds: float) -> None:
+    """The pause before a retry (one function, so tests can record the waits instead)."""
+    time.sleep(seconds)
 
 
-def _call_options(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split per-call options (timeout, max_retries, ...) from request fields."""
-    options = {key: params.pop(key) for key in _CALL_OPTIONS if key in params}
-    return options, params
+async def _async_wait(seconds: float) -> None:
+    """The async pause before a retry."""
+    import asyncio  # here: only async callers pay for importing it
+
+    await asyncio.sleep(seconds)
 
 
 def _log(request: httpx.Request, response: httpx.Response, started: float) -> None:

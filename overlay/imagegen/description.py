@@ -22,6 +22,7 @@ for `background` and `size`); whether a model takes them is for the model rules 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -32,17 +33,27 @@ from typing import Any
 
 from .relaxed_json import load_json_file, load_json_or_file
 
-__all__ = ["BOOLEAN_FIELDS", "INTEGER_FIELDS", "ImageDescription", "as_description", "describe"]
-
-INTEGER_FIELDS = frozenset({"n", "output_compression", "partial_images"})
-"""Request fields whose values, given as strings of decimal digits, are read as integers."""
-BOOLEAN_FIELDS = frozenset({"stream"})
-"""Request fields whose values "true"/"false" (any case) are read as booleans."""
+__all__ = ["ImageDescription", "as_description", "describe", "fields_of_kind"]
 
 _NAMED = ("prompt", "n", "background", "size")
 _FIELDS = frozenset({*_NAMED, "extra"})
 _DIGITS = re.compile(r"[0-9]+")
 _EXAMPLES = {"background": "'transparent'", "size": "'1024x1024'"}
+
+
+@functools.cache
+def fields_of_kind(kind: str) -> frozenset[str]:
+    """The request fields (of any operation of the contract) that hold values of JSON type `kind`:
+    "integer" ones (n, output_compression, ...), "boolean" ones (stream), ..."""
+    from .contract import default_contract
+
+    contract = default_contract()
+    return frozenset(
+        field.name
+        for operation in contract.operations
+        for field in contract.request_fields(operation)
+        if field.kind == kind
+    )
 
 
 def _no_extra() -> Mapping[str, Any]:
@@ -128,7 +139,8 @@ class ImageDescription:
         """The description of a request body: the inverse of `to_body`.
 
         Fields missing from `body` stay unset (n is None, not 1). Strings of decimal digits in
-        INTEGER_FIELDS become integers, "true"/"false" in BOOLEAN_FIELDS booleans; every other
+        fields the contract types as integers become integers, "true"/"false" in boolean ones
+        booleans; every other
         value is kept as given. TypeError if `body` is not a mapping, ValueError if it has no
         usable prompt or a wrong value.
 
@@ -221,9 +233,9 @@ def _coerce(key: str, value: Any) -> Any:
     """The seed's strings for numbers and booleans ('n': '1') as numbers and booleans."""
     if not isinstance(value, str):
         return value
-    if key in INTEGER_FIELDS and _DIGITS.fullmatch(value):
+    if key in fields_of_kind("integer") and _DIGITS.fullmatch(value):
         return int(value)
-    if key in BOOLEAN_FIELDS and value.lower() in ("true", "false"):
+    if key in fields_of_kind("boolean") and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return value
 

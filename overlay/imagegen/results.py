@@ -17,14 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from imagegen_api.models import ImagesResponse, ImageUsage
-from imagegen_api.types import Unset
-
 from .errors import ImagesError, InvalidResponseError
 from .imageinfo import EXTENSIONS, ImageInfo, image_info
 
 if TYPE_CHECKING:
     from PIL import Image as PILImage
+
+    from imagegen_api.models import ImagesResponse, ImageUsage
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
 _UMASK = os.umask(0o022)  # read once (umask can only be read by setting it) and put back at once
@@ -196,6 +195,8 @@ class _ResultBase(Generic[ImageT]):
     @functools.cached_property
     def parsed(self) -> ImagesResponse:
         """The whole answer as the generated model (unknown fields in additional_properties)."""
+        from imagegen_api.models import ImagesResponse  # on first use: `import imagegen` stays light
+
         return ImagesResponse.from_dict(self._answer)
 
     @property
@@ -207,6 +208,8 @@ class _ResultBase(Generic[ImageT]):
     @property
     def usage(self) -> ImageUsage | None:
         """Token usage, for models that report it."""
+        from imagegen_api.models import ImageUsage
+
         usage = _value(self.parsed.usage)
         return usage if isinstance(usage, ImageUsage) else None
 
@@ -229,6 +232,11 @@ class _ResultBase(Generic[ImageT]):
     def size(self) -> str | None:
         """The size the server says it made (GPT image models)."""
         return _text(self.parsed.size)
+
+    @property
+    def body(self) -> Mapping[str, Any]:
+        """The answer's JSON as the server sent it."""
+        return self._answer
 
     @property
     def extra(self) -> Mapping[str, Any]:
@@ -290,6 +298,8 @@ def _string(value: Any) -> str | None:
 
 
 def _value(value: Any) -> Any:
+    from imagegen_api.types import Unset
+
     return None if isinstance(value, Unset) else value
 
 

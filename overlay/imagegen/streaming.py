@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Generic
+from typing import TYPE_CHECKING, Any, Generic
 
 import httpx
 
-from imagegen_api.models import ImageUsage
+if TYPE_CHECKING:
+    from imagegen_api.models import ImageUsage
 
 from .errors import StreamError
 from .results import AsyncGeneratedImage, GeneratedImage, ImageT
@@ -150,7 +151,7 @@ class _EventReader(Generic[ImageT]):
         return ImageCompletedEvent(
             type=kind,
             image=image,
-            usage=ImageUsage.from_dict(usage) if isinstance(usage, dict) else None,
+            usage=_usage(usage),
             **_settings(data),
         )
 
@@ -278,3 +279,9 @@ class AsyncImageStream:
 def event_reader(expected_images: int, make_image: Callable[[int, str], ImageT]) -> _EventReader[ImageT]:
     """A reader for a stream of `expected_images` images, making image objects with `make_image`."""
     return _EventReader(expected_images, make_image)
+
+
+def _usage(data: Any) -> ImageUsage | None:
+    from imagegen_api.models import ImageUsage  # on first use: `import imagegen` stays light
+
+    return ImageUsage.from_dict(data) if isinstance(data, dict) else None

@@ -2,10 +2,8 @@
 
 `prepare_upload` turns what a caller passes (a path, bytes, an open binary file or a PIL image)
 into the bytes, file name and content type of a multipart part, taking the type from the bytes
-themselves. `check_uploads` then checks the lot against what every server needs (at least one
-image; a mask that is a PNG with alpha, the size of the first image) and, when the model is
-known, against its rules (`ModelRules.inputs` and `.mask`). Problems are `UploadError`s that
-name the file and the rule and say what to do.
+themselves. Problems are `UploadError`s that name the file and say what to do. The rules about
+what a model takes (formats, sizes, masks) are the rule engine's (imagegen.checks).
 
 Pillow is not needed here: it is imported only to save a PIL image the caller gave.
 """
@@ -21,7 +19,6 @@ from typing import Any, BinaryIO, TypeAlias
 
 from .errors import UploadError
 from .imageinfo import CONTENT_TYPES, EXTENSIONS, ImageInfo, image_info, sniff_format
-from .rules import InputRules, ModelRules
 
 ImageInput: TypeAlias = str | os.PathLike[str] | bytes | bytearray | memoryview | BinaryIO | Any
 """A path, the bytes of an image, a file opened in binary mode, or a PIL image."""
@@ -32,7 +29,6 @@ _ACCEPTED = (
 _READABLE = "PNG, JPEG or WebP"
 _FORMAT_NAMES = {"png": "PNG", "jpeg": "JPEG", "webp": "WebP", "gif": "GIF"}
 _SUFFIXES = {"png": (".png",), "jpeg": (".jpg", ".jpeg"), "webp": (".webp",), "gif": (".gif",)}
-_MB = 1024 * 1024
 # What files that are not images, but are often mistaken for them, start with: (magic, offset, name).
 _LOOKALIKES = (
     (b"%PDF", 0, "a PDF"),
@@ -90,79 +86,13 @@ def prepare_upload(value: ImageInput, *, role: str = "image", index: int | None 
     raise TypeError(f"{role}: cannot send a {type(value).__name__}; give {_ACCEPTED}")
 
 
-def check_uploads(
-    images: Sequence[PreparedUpload], mask: PreparedUpload | None, rules: ModelRules | None
-) -> None:
-    """Raise UploadError when the images and mask cannot go in one request to the model of `rules`.
-
-    Always checked: there is at least one image, and a mask is a PNG with an alpha channel and
-    the size of the first image. With the model's `rules` (None for a model not known, whose
-    rules are then not checked): the number, formats, file sizes and shape of the images, and
-    the file size of the mask.
-    """
+def require_images(images: Sequence[PreparedUpload]) -> None:
+    """Raise UploadError when no image was given (edits and variations need at least one)."""
     if not images:
         raise UploadError(
             f"no image was given: edits and variations need at least one image ({_READABLE}); "
             f"pass {_ACCEPTED}"
         )
-    if mask is not None:
-        _check_mask(mask, images[0])
-    if rules is not None and rules.inputs is not None:
-        _check_images(images, rules.name, rules.inputs)
-    if rules is not None and rules.mask is not None and mask is not None:
-        _check_mask_bytes(mask, rules.name, rules.mask)
-
-
-def _check_mask(mask: PreparedUpload, first: PreparedUpload) -> None:
-    what_to_do = "save the mask as a PNG with transparency (alpha 0) where the image should change"
-    if mask.info.format != "png":
-        raise UploadError(
-            f"{mask.label} is a {_FORMAT_NAMES[mask.info.format]}, but a mask must be a PNG "
-            f"with an alpha channel; {what_to_do}"
-        )
-    if not mask.info.has_alpha:
-        raise UploadError(f"{mask.label} has no alpha channel, which a mask needs; {what_to_do}")
-    if (mask.info.width, mask.info.height) != (first.info.width, first.info.height):
-        raise UploadError(
-            f"{mask.label} is {mask.info.size} but the first image {first.label} is {first.info.size}; "
-            f"a mask must be the size of the first image: resize the mask to {first.info.size}"
-        )
-
-
-def _check_mask_bytes(mask: PreparedUpload, model: str, rules: InputRules) -> None:
-    if len(mask.data) > rules.max_bytes:
-        raise UploadError(
-            f"{mask.label} is {_megabytes(len(mask.data))}, and {model} takes masks of at most "
-            f"{_megabytes(rules.max_bytes)}; make it smaller (save the PNG with compression)"
-        )
-
-
-def _check_images(images: Sequence[PreparedUpload], model: str, inputs: InputRules) -> None:
-    if len(images) > inputs.max_images:
-        raise UploadError(
-            f"{model} takes at most {_count(inputs.max_images, 'image')} per request and "
-            f"{len(images)} were given ({images[inputs.max_images].label} is the first one too many); "
-            f"send at most {inputs.max_images}"
-        )
-    names = [_FORMAT_NAMES.get(name, name) for name in inputs.formats]
-    formats = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else "".join(names)
-    for image in images:
-        if image.info.format not in inputs.formats:
-            raise UploadError(
-                f"{image.label} is a {_FORMAT_NAMES[image.info.format]}, and {model} takes "
-                f"{formats} images only; convert it to {_FORMAT_NAMES.get(inputs.formats[0], formats)}"
-            )
-        if len(image.data) > inputs.max_bytes:
-            raise UploadError(
-                f"{image.label} is {_megabytes(len(image.data))}, and {model} takes images of at "
-                f"most {_megabytes(inputs.max_bytes)}; make it smaller (fewer pixels, or more compression)"
-            )
-        if inputs.square and image.info.width != image.info.height:
-            side = min(image.info.width, image.info.height)
-            raise UploadError(
-                f"{image.label} is {image.info.size}, and {model} takes square images only; "
-                f"crop it to {side}x{side}"
-            )
 
 
 def _prepared(label: str, name: str | None, role: str, data: bytes) -> PreparedUpload:
@@ -286,12 +216,3 @@ def _lookalike(data: bytes) -> str:
         if data[offset : offset + len(magic)] == magic:
             return f": it looks like {name}"
     return ""
-
-
-def _megabytes(count: int) -> str:
-    rounded = f"{count / _MB:.2f}".rstrip("0").rstrip(".")
-    return f"{rounded} MB ({count:,} bytes)"
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

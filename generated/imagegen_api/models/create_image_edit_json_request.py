@@ -33,11 +33,13 @@ class CreateImageEditJsonRequest:
     mask: ImageReference | Unset = UNSET
     """ One image given by reference. Exactly one of `image_url` and `file_id`. """
     model: None | str | Unset = UNSET
-    """ The model that creates the images. The OpenAI models are `dall-e-2`, `dall-e-3`,
-    `gpt-image-1`, `gpt-image-1-mini`, `gpt-image-1.5` and `gpt-image-2`; other servers name
-    their own (for example `sd-1.5-ggml` on LocalAI). What each model accepts is listed in
-    the contract's `x-imagegen-models`. When left out, generations use `dall-e-2`, edits `gpt-image-1.5`
-    and variations `dall-e-2`.
+    """ The model that creates the images. OpenAI serves `gpt-image-1`, `gpt-image-1-mini`,
+    `gpt-image-1.5`, `gpt-image-2` (also as its snapshot `gpt-image-2-2026-04-21`) and, for
+    edits, `chatgpt-image-latest`; `dall-e-2` and `dall-e-3` are retired from OpenAI's own API
+    but compatible servers still serve them. Other servers name their own models (for
+    example `sd-1.5-ggml` on LocalAI). What each model accepts is listed in the contract's
+    `x-imagegen-models`. When left out, generations use `dall-e-2`, edits `gpt-image-1.5` and
+    variations `dall-e-2`.
      """
     n: int | None | Unset = UNSET
     """ How many images to create, 1 to 10 (server default 1). `dall-e-3` makes one only. """

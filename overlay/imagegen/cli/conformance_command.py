@@ -37,14 +37,25 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument("--model", required=True, help="the model to test; its rules narrow the contract")
     parser.add_argument(
         "--operations",
-        default="generations,edits,variations",
-        help="which operations, comma-separated (default: all three)",
+        default="all",
+        help="which operations, comma-separated, by name (default: every operation of the contract)",
+    )
+    parser.add_argument(
+        "--contract",
+        type=Path,
+        metavar="FILE",
+        help="the contract to test against (YAML or JSON; default: the packaged one)",
     )
     parser.add_argument(
         "--max-examples", type=int, default=20, metavar="N", help="examples per operation (default 20)"
     )
     parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same run (default 0)")
     parser.add_argument("--checks", default="all", help="checks to run, comma-separated (default: all)")
+    parser.add_argument(
+        "--phases",
+        default="all",
+        help="schemathesis phases, comma-separated: examples, coverage, fuzzing (default: all)",
+    )
     parser.add_argument(
         "--mode", choices=("all", "positive", "negative"), default="all", help="which data to send"
     )
@@ -77,8 +88,18 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from ..conformance import SetupError, run_conformance
     from ..conformance.report import summary, write_reports
+    from ..contract import Contract, ContractError, RulesError, default_contract
 
-    operations = [name.strip() for name in args.operations.split(",") if name.strip()]
+    try:
+        contract = Contract.from_file(args.contract) if args.contract else default_contract()
+        contract.catalog  # noqa: B018  (malformed model rules are reported before anything runs)
+    except (ContractError, RulesError) as error:
+        raise UsageError(str(error)) from None
+    operations = (
+        None
+        if args.operations == "all"
+        else [name.strip() for name in args.operations.split(",") if name.strip()]
+    )
     checks = (
         None if args.checks == "all" else [name.strip() for name in args.checks.split(",") if name.strip()]
     )
@@ -103,6 +124,8 @@ def _run(args: argparse.Namespace) -> int:
             max_time_s=args.max_time,
             workers=args.workers,
             progress=progress,
+            contract=contract,
+            phases=None if args.phases == "all" else [p.strip() for p in args.phases.split(",") if p.strip()],
         )
     except SetupError as error:
         progress.clear()

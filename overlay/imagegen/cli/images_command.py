@@ -39,45 +39,49 @@ examples:
 """,
 }
 
-# option name -> (request field, type, help); which commands take each
-_FIELDS: list[tuple[str, str, Any, str, tuple[str, ...]]] = [
-    (
-        "--model",
-        "model",
-        str,
-        "the model (e.g. dall-e-3, gpt-image-1.5, or your server's)",
-        ("generate", "edit", "vary"),
-    ),
-    ("-n", "n", int, "how many images", ("generate", "edit", "vary")),
-    ("--size", "size", str, "WIDTHxHEIGHT or auto", ("generate", "edit", "vary")),
-    (
-        "--quality",
-        "quality",
-        str,
-        "auto, low, medium, high (GPT image), standard, hd (dall-e-3)",
-        ("generate", "edit"),
-    ),
-    ("--style", "style", str, "vivid or natural (dall-e-3)", ("generate",)),
-    ("--background", "background", str, "auto, transparent or opaque (GPT image)", ("generate", "edit")),
-    ("--output-format", "output_format", str, "png, jpeg or webp (GPT image)", ("generate", "edit")),
-    (
-        "--compression",
-        "output_compression",
-        int,
-        "0-100, for jpeg and webp (GPT image)",
-        ("generate", "edit"),
-    ),
-    ("--moderation", "moderation", str, "auto or low (GPT image)", ("generate",)),
-    ("--input-fidelity", "input_fidelity", str, "low or high (GPT image edits)", ("edit",)),
-    (
-        "--response-format",
-        "response_format",
-        str,
-        "url or b64_json (dall-e models)",
-        ("generate", "edit", "vary"),
-    ),
-    ("--user", "user", str, "an id of your end user", ("generate", "edit", "vary")),
-]
+# Short or older spellings kept beside the options named after the fields.
+ALIASES = {"n": ["-n"], "output_compression": ["--compression"]}
+# Fields with options of their own (the prompt and images are arguments; --stream is a flag).
+OWN_OPTIONS = {"stream"}
+
+
+def request_fields(command: str) -> list[Any]:
+    """The optional, non-file fields of the command's operation, as the contract lists them."""
+    from ..arguments import OPERATION_OF
+    from ..contract import default_contract
+
+    contract = default_contract()  # the command's operation's request fields become its options
+    return [
+        field
+        for field in contract.request_fields(OPERATION_OF[command])
+        if not (field.required or field.upload or field.binary or field.name in OWN_OPTIONS)
+    ]
+
+
+def _help(field: Any) -> str:
+    sentence = " ".join(field.description.replace("`", "").split()).split(". ")[0].rstrip(".")
+    if len(sentence) > 90:
+        sentence = sentence[:87].rsplit(" ", 1)[0] + "..."
+    if field.enum:
+        sentence += f" ({', '.join(str(value) for value in field.enum)})"
+    return sentence.replace("%", "%%")
+
+
+def _type(kind: str | None) -> Any:
+    if kind == "integer":
+        return int
+    if kind == "number":
+        return float
+    if kind == "boolean":
+        return _boolean
+    return str
+
+
+def _boolean(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered not in ("true", "false"):
+        raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
+    return lowered == "true"
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -96,10 +100,15 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
         parser.add_argument("--mask", type=Path, help="PNG with alpha; alpha 0 marks what to repaint")
     else:
         parser.add_argument("image", type=Path, metavar="IMAGE", help="the image to vary")
-    request = parser.add_argument_group("request")
-    for option, field, kind, text, commands in _FIELDS:
-        if name in commands:
-            request.add_argument(option, dest=field, type=kind, help=text)
+    request = parser.add_argument_group("request (the contract's fields)")
+    for field in request_fields(name):
+        if field.name == "partial_images":
+            continue  # declared with the streaming options below
+        flags = [*ALIASES.get(field.name, []), "--" + field.name.replace("_", "-")]
+        metavar = field.name.upper() if field.kind != "boolean" else "true|false"
+        request.add_argument(
+            *flags, dest=field.name, type=_type(field.kind), metavar=metavar, help=_help(field)
+        )
     request.add_argument(
         "--field",
         action="append",
@@ -155,10 +164,10 @@ def _run(args: argparse.Namespace) -> int:
 
 def _fields(args: argparse.Namespace) -> dict[str, Any]:
     fields = {
-        field: getattr(args, field) for _, field, _, _, _ in _FIELDS if getattr(args, field, None) is not None
+        field.name: getattr(args, field.name)
+        for field in request_fields(args.command)
+        if getattr(args, field.name, None) is not None
     }
-    if getattr(args, "partial_images", None) is not None:
-        fields["partial_images"] = args.partial_images
     for item in args.field:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -176,12 +185,18 @@ def _typed(value: str) -> Any:
 
 
 def _call(args: argparse.Namespace, client: ImagesClient, fields: dict[str, Any], **options: Any) -> Any:
+    # --field KEY=VALUE may name any field: those the contract does not list go in extra_body.
+    known = {field.name for field in request_fields(args.command)} | OWN_OPTIONS
+    listed = {key: value for key, value in fields.items() if key in known}
+    extra = {key: value for key, value in fields.items() if key not in known}
+    if extra:
+        options["extra_body"] = extra
     if args.command == "generate":
-        return client.generate(args.prompt, **fields, **options)
+        return client.generate(args.prompt, **listed, **options)
     if args.command == "edit":
         images = args.images[0] if len(args.images) == 1 else list(args.images)
-        return client.edit(images, args.prompt, mask=args.mask, **fields, **options)
-    return client.vary(args.image, **fields, **options)
+        return client.edit(images, args.prompt, mask=args.mask, **listed, **options)
+    return client.vary(args.image, **listed, **options)
 
 
 def _stem(args: argparse.Namespace) -> str:

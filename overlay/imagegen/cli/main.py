@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("serve_command", "run the reference server"),
     "conformance": ("conformance_command", "test a server against the contract, property by property"),
     "models": ("models_command", "show what each known model accepts"),
-    "contract": ("contract_command", "print the OpenAPI contract of the image endpoints"),
+    "contract": ("contract_command", "show, check, diff and compare the OpenAPI contract"),
 }
 
 EXAMPLES = """\
@@ -64,7 +64,7 @@ positional arguments:
     conformance
                test a server against the contract, property by property
     models     show what each known model accepts
-    contract   print the OpenAPI contract of the image endpoints
+    contract   show, check, diff and compare the OpenAPI contract
 
 options:
   -h, --help   show this help message and exit

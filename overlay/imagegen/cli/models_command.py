@@ -1,14 +1,14 @@
-"""`imagegen models`: show the per-model rules."""
+"""`imagegen models`: show the per-model rules of the contract (x-imagegen-models)."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from ..rules import ModelRules, default_catalog
+from ..contract import FieldRule, ModelRules, UploadRule, default_catalog
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -37,33 +37,59 @@ def show_models(names: Sequence[str], *, as_json: bool) -> int:
         chosen.append(rules)
     chosen = chosen or list(catalog)
     if as_json:
-        print(json.dumps({m.name: dataclasses.asdict(m) for m in chosen}, indent=2))
+        print(json.dumps({model.name: model.data for model in chosen}, indent=2))
         return 0
-    for rules in chosen:
-        print(describe(rules))
+    print("\n".join(describe(rules) for rules in chosen), end="")
     return 0
 
 
 def describe(rules: ModelRules) -> str:
-    """A few lines a person can read: what the model does and takes."""
-
-    def listed(values: tuple[str, ...]) -> str:
-        return ", ".join(values) if values else "(not taken)"
-
-    sizes = f"{listed(rules.sizes)} (default {rules.default_size})"
-    if rules.custom_sizes is not None:
-        sizes += f"; or {rules.custom_sizes.describe()}"
-    lines = [
-        rules.name + (f" (also {', '.join(rules.aliases)})" if rules.aliases else ""),
-        f"  operations       {', '.join(rules.operations)}",
-        f"  n                1 to {rules.max_n}",
-        f"  sizes            {sizes}",
-        f"  quality          {listed(rules.qualities)}",
-        f"  style            {listed(rules.styles)}",
-        f"  response_format  {listed(rules.response_formats)} (returns {rules.default_response_format})",
-        f"  output_format    {listed(rules.output_formats)}",
-        f"  background       {listed(rules.backgrounds)}",
-        f"  streaming        {'yes' if rules.streaming else 'no'}",
-        f"  prompt           up to {rules.prompt_max_length} characters",
+    """A few lines a person can read: what the model does and takes, field by field."""
+    title = rules.name + (f" (also {', '.join(rules.aliases)})" if rules.aliases else "")
+    lines = [title]
+    if rules.retired_upstream:
+        lines.append(
+            f"  retired by OpenAI in {rules.retired_upstream}; compatible servers still serve it, "
+            "and nothing refuses it"
+        )
+    lines.append(f"  {'operations':<20}{', '.join(rules.operations)}")
+    for name, rule in rules.fields.items():
+        lines.append(f"  {name:<20}{_field(rule)}")
+    for role, upload in rules.uploads.items():
+        if upload is not None:
+            lines.append(f"  {role:<20}{_upload(upload)}")
+    answers = [
+        name
+        for name, present in (("revised_prompt", rules.revised_prompt), ("usage", rules.usage))
+        if present
     ]
+    lines.append(f"  {'answers carry':<20}{', '.join(answers) or 'the images only'}")
     return "\n".join(lines) + "\n"
+
+
+def _field(rule: FieldRule) -> str:
+    default = f" (default {_show(rule.default)})" if rule.has_default else ""
+    if not rule.taken:
+        return f"(not taken; it uses {_show(rule.default)})" if rule.has_default else "(not taken)"
+    parts = []
+    if rule.values is not None:
+        parts.append(", ".join(_show(value) for value in rule.values))
+    if rule.custom_sizes is not None:
+        parts.append(f"or {rule.custom_sizes.describe()}")
+    if rule.minimum is not None:
+        parts.append(f"from {rule.minimum:g}")
+    if rule.maximum is not None:
+        parts.append(f"up to {rule.maximum:g}")
+    if rule.max_length is not None:
+        parts.append(f"up to {rule.max_length} characters")
+    return (" ".join(parts) or "taken") + default
+
+
+def _upload(rule: UploadRule) -> str:
+    size = f"{rule.max_bytes / (1024 * 1024):g} MB"
+    count = f", up to {rule.max_count} per request" if rule.max_count > 1 else ", one per request"
+    return f"{', '.join(rule.formats)} files up to {size}{count}" + (", square" if rule.square else "")
+
+
+def _show(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)

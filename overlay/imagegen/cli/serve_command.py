@@ -41,6 +41,12 @@ def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
     serve.add_argument(
         "--models", type=Path, metavar="FILE", help="extra models with their own rules (JSON or YAML)"
     )
+    serve.add_argument(
+        "--contract",
+        type=Path,
+        metavar="FILE",
+        help="implement this contract (YAML or JSON) instead of the packaged one, e.g. one being changed",
+    )
     serve.add_argument("--faults", action="store_true", help="honour X-Imagegen-Fault headers")
     serve.add_argument(
         "--fault",
@@ -55,6 +61,7 @@ def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Serve until interrupted; 2 on a configuration problem."""
+    from ..contract import Contract, ContractError, RulesError, default_contract
     from ..server import (
         ConfigError,
         ServerConfig,
@@ -67,24 +74,31 @@ def run(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"imagegen serve: --port must be between 0 and 65535, not {args.port}", file=sys.stderr)
         return 2
+    try:
+        contract = Contract.from_file(args.contract) if args.contract else default_contract()
+        contract.catalog  # noqa: B018  (malformed model rules are reported now, not on a request)
+    except (ContractError, RulesError) as error:
+        print(f"imagegen serve: {error}", file=sys.stderr)
+        return 2
     route_faults: dict[str, str] = {}
     for item in args.fault:
         operation, sep, spec = item.partition("=")
-        if not sep or operation not in ("generations", "edits", "variations"):
+        if not sep or operation not in contract.operation_names:
+            names = ", ".join(contract.operation_names)
             print(
-                f"imagegen serve: --fault takes OPERATION=SPEC with OPERATION one of generations, edits, "
-                f"variations; got {item!r}",
+                f"imagegen serve: --fault takes OPERATION=SPEC with OPERATION one of {names}; got {item!r}",
                 file=sys.stderr,
             )
             return 2
         route_faults[operation] = spec
     try:
-        extra = [declared_model(name) for name in args.model]
+        extra = [declared_model(name, contract) for name in args.model]
         if args.models is not None:
-            extra += models_from_file(args.models)
+            extra += models_from_file(args.models, contract)
         config = ServerConfig(
             tokens=frozenset(args.token) | tokens_from_env(),
             auth=not args.no_auth,
+            contract=contract,
             faults_enabled=args.faults or bool(route_faults),
             route_faults=route_faults,
             access_log=not args.quiet,

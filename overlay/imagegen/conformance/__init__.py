@@ -2,12 +2,16 @@
 
     from imagegen.conformance import run_conformance, write_reports
 
-Needs the `conformance` extra (schemathesis, hypothesis, Pillow).
+Needs the `conformance` extra (schemathesis, hypothesis, Pillow, jsonschema, python-multipart).
 """
 
-from .findings import Finding, Outcome, SentRequest
-from .narrowing import narrow_contract
-from .probes import SetupError
-from .runner import run_conformance
+from .._extras import require
+
+require("conformance", "schemathesis", "hypothesis", "PIL", "jsonschema", "python_multipart")
+
+from .findings import Finding, Outcome, SentRequest  # noqa: E402  (after the check)
+from .narrowing import narrow_contract  # noqa: E402
+from .probes import SetupError  # noqa: E402
+from .runner import run_conformance  # noqa: E402
 
 __all__ = ["Finding", "Outcome", "SentRequest", "SetupError", "narrow_contract", "run_conformance"]

@@ -88,8 +88,9 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     # (operation, check, "success" | "failure" | "error" | "skip") -> how many times
     checks: Counter[tuple[str, str, str]] = field(default_factory=Counter)
-    not_implemented: list[str] = field(default_factory=list)  # operations answering 404/405
+    not_implemented: list[str] = field(default_factory=list)  # operations answering 404/405/501
     not_served: list[str] = field(default_factory=list)  # operations the model does not serve
+    tested: list[str] = field(default_factory=list)  # the operations tested, as "POST /path"
     streaming: Streaming = "not tested"
     errors: list[str] = field(default_factory=list)  # what kept parts of the run from happening
     elapsed_s: float = 0.0

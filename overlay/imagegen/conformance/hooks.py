@@ -25,33 +25,32 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.core.parameters import ParameterLocation
 
+from ..contract import IMAGE, MASK, Contract, FormFile, FormValue, RequestInvalid, RequestValidator
 from ..imageinfo import image_info
-from ..server.errors import ApiError
-from ..server.validation import ContractValidator, FormValue, Upload
 from .multipart import parse_form
-from .narrowing import REQUEST_SCHEMAS
 from .strategies import data_url, mask_for
 
 
-def install_hooks(schema: Any, model: str, narrowed: dict[str, Any]) -> None:
+def install_hooks(schema: Any, contract: Contract, model: str, narrowed: dict[str, Any]) -> None:
     """Register the hooks on one loaded schemathesis schema (not globally)."""
-    validator = ContractValidator(narrowed)
+    validator = RequestValidator(narrowed)
 
     def map_case(context: Any, case: Any) -> Any:
-        # Without a model a server applies its default model's rules, not the ones narrowed to.
+        name = schema_name(contract, case)
         body = case.body
-        missing = isinstance(body, dict) and body.get("model") in (None, [])  # [] sends no part
-        if missing and "model" in _schema_for(case, narrowed).get("properties", {}):
-            body["model"] = model
-        if isinstance(body, dict):
-            fit_masks(body)
+        if name is not None and isinstance(body, dict):
+            # Without a model a server applies its default model's rules, not the ones narrowed to.
+            missing = body.get("model") in (None, [])  # [] sends no part
+            if missing and "model" in narrowed["components"]["schemas"][name].get("properties", {}):
+                body["model"] = model
+            fit_masks(body, contract.upload_fields(name))
         distinct_idempotency_key(case)
         return case
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         if not isinstance(failure, AcceptedNegativeData):
             return True
-        return not _valid_as_sent(validator, case, response)
+        return not _valid_as_sent(validator, schema_name(contract, case), case, response)
 
     schema.hooks.register_hook_with_name(map_case, "map_case")
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
@@ -74,30 +73,37 @@ def distinct_idempotency_key(case: Any) -> None:
     headers[IDEMPOTENCY_HEADER] = f"{headers[IDEMPOTENCY_HEADER][:200]}-{digest}"
 
 
-def fit_masks(body: dict[str, Any]) -> None:
-    """Redraw `mask` at the size of the first image (multipart files or JSON data: URLs)."""
-    mask, first = body.get("mask"), _first_image(body)
-    if mask is None or first is None:
+def fit_masks(body: dict[str, Any], roles: dict[str, str]) -> None:
+    """Redraw the mask at the size of the first image (multipart files or JSON data: URLs);
+    `roles` maps the body's upload fields to `image` or `mask`."""
+    mask_field = next((name for name, role in roles.items() if role == MASK and name in body), None)
+    first = _first_image(body, [name for name, role in roles.items() if role == IMAGE])
+    if mask_field is None or first is None:
         return
+    mask = body[mask_field]
     if isinstance(first, str) and isinstance(mask, dict) and isinstance(mask.get("image_url"), str):
         size = _size_of(_from_data_url(first))
         if size is not None:
-            body["mask"] = {**mask, "image_url": data_url(mask_for(*size))}
+            body[mask_field] = {**mask, "image_url": data_url(mask_for(*size))}
         return
     first_data, mask_data = getattr(first, "data", None), getattr(mask, "data", None)
     if isinstance(first_data, bytes) and isinstance(mask_data, bytes):
         size = _size_of(first_data)
         if size is not None:
-            body["mask"] = type(mask)(mask_for(*size))
+            body[mask_field] = type(mask)(mask_for(*size))
 
 
-def _first_image(body: dict[str, Any]) -> Any:
-    for key in ("image[]", "images"):
-        items = body.get(key)
-        if isinstance(items, list) and items:
-            item = items[0]
-            return item.get("image_url") if isinstance(item, dict) else item
-    return body.get("image")
+def _first_image(body: dict[str, Any], fields: list[str]) -> Any:
+    for key in fields:
+        value = body.get(key)
+        item = (
+            value[0] if isinstance(value, list) and value else value if not isinstance(value, list) else None
+        )
+        if isinstance(item, dict):
+            return item.get("image_url")
+        if item is not None:
+            return item
+    return None
 
 
 def _size_of(data: bytes) -> tuple[int, int] | None:
@@ -113,27 +119,20 @@ def _from_data_url(url: str) -> bytes:
         return b""
 
 
-def _schema_for(case: Any, narrowed: dict[str, Any]) -> dict[str, Any]:
-    name = _schema_name(case)
-    return narrowed["components"]["schemas"].get(name, {}) if name else {}
+def schema_name(contract: Contract, case: Any) -> str | None:
+    """The request schema of a case: its operation's schema for the case's media type."""
+    operation = contract.find(case.operation.method, case.operation.path)
+    if operation is None or not case.media_type:
+        return None
+    return operation.schema_for(case.media_type)
 
 
-def _schema_name(case: Any) -> str | None:
-    json_body = "json" in (case.media_type or "")
-    operation = case.operation.path.rsplit("/", 1)[-1]
-    for name, (owner, is_json) in REQUEST_SCHEMAS.items():
-        if owner == operation and is_json == json_body:
-            return name
-    return None
-
-
-def _valid_as_sent(validator: ContractValidator, case: Any, response: Any) -> bool:
+def _valid_as_sent(validator: RequestValidator, name: str | None, case: Any, response: Any) -> bool:
     """Whether the body that was sent satisfies the (narrowed) contract, headers untouched."""
     components = case.meta.components.items()
     negative = [location.value for location, info in components if info.mode is GenerationMode.NEGATIVE]
     if negative != ["body"]:
         return False  # a header or another part was the invalid one: a real finding
-    name = _schema_name(case)
     request = response.request
     if name is None or request is None or request.body is None:
         return False
@@ -142,12 +141,12 @@ def _valid_as_sent(validator: ContractValidator, case: Any, response: Any) -> bo
     try:
         if "multipart/form-data" in content_type:
             form: list[tuple[str, FormValue]] = [
-                (field, Upload(field, filename, part_type, data) if filename is not None else data.decode())
+                (field, FormFile(field, filename, part_type, data) if filename is not None else data.decode())
                 for field, filename, part_type, data in parse_form(body, content_type)
             ]
             validator.check_form(name, form)
         else:
             validator.check_json(name, json.loads(body))
-    except (ApiError, ValueError):
+    except (RequestInvalid, ValueError):
         return False
     return True

@@ -75,6 +75,7 @@ def summary(outcome: Outcome, *, color: bool = False) -> str:
             )
     lines += [
         "",
+        f"tested: {_names(outcome.tested)}",
         f"not implemented: {_names(outcome.not_implemented)}",
         f"not served by {_line(outcome.model)}: {_names(outcome.not_served)}",
         f"streaming: {outcome.streaming}",
@@ -241,7 +242,7 @@ def render_junit(outcome: Outcome) -> str:
                 ET.SubElement(case, "skipped", message=f"skipped {row['skip']} times")
             suites.setdefault(operation, []).append(case)
     for operations, name, reason in (
-        (outcome.not_implemented, "implemented", "not implemented: the server answers 404 or 405"),
+        (outcome.not_implemented, "implemented", "not implemented: the server answers 404, 405 or 501"),
         (outcome.not_served, "served", f"not served by {outcome.model}"),
     ):
         for operation in operations:

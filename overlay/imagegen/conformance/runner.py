@@ -22,15 +22,26 @@ import schemathesis
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
-from ..contract import load_contract
-from ..rules import OPERATIONS, ModelCatalog, Operation, catalog_from
+from ..contract import IMAGE, Contract, FieldRule, ModelCatalog, ModelRules, OperationInfo, default_contract
 from .findings import Finding, Outcome, SentRequest
 from .hooks import install_hooks
-from .narrowing import PATHS, narrow_contract
-from .probes import MASK_CHECK, SetupError, check_reachable, implemented, mask_size_probe, redact, streams
+from .narrowing import model_bound, narrow_contract
+from .probes import (
+    MASK_CHECK,
+    SetupError,
+    check_reachable,
+    implemented,
+    mask_probe_operation,
+    mask_size_probe,
+    redact,
+    stream_probe_operation,
+    streams,
+)
 from .strategies import register_formats
 
-__all__ = ["SetupError", "run_conformance"]
+__all__ = ["PHASES", "SetupError", "run_conformance"]
+
+PHASES = ("examples", "coverage", "fuzzing")
 
 Progress = Callable[[str], None]
 
@@ -51,21 +62,26 @@ def run_conformance(
     workers: int = 1,
     catalog: ModelCatalog | None = None,
     progress: Progress | None = None,
+    contract: Contract | None = None,
+    phases: Iterable[str] | None = None,
 ) -> Outcome:
     """Test the server at `base_url` (or the ASGI `app`, in-process) for `model`.
 
-    The model's rules come from `catalog` (default: the contract's models); a model without
+    `contract` is the oracle (default: the packaged one). Every operation of it is tested,
+    unless `operations` names some. The model's rules come from `catalog` (default: the
+    contract's models); `phases` limits schemathesis' phases (examples, coverage, fuzzing;
+    default: all three); a model without
     rules is tested against the whole contract with only `model` fixed. `checks` limits the
     schemathesis checks (default: all of them) and the probes. Raises SetupError when the run
     cannot happen (no server answering, nothing to test).
     """
     if (base_url is None) == (app is None):
         raise ValueError("give exactly one of base_url and app")
-    wanted = _operations(operations)
+    oracle = contract or default_contract()
+    wanted = _operations(oracle, operations)
     started = time.monotonic()
     report = progress or (lambda message: None)
-    contract = load_contract()
-    rules = (catalog or catalog_from(contract.get("x-imagegen-models") or {})).get(model)
+    rules = (catalog or oracle.catalog).get(model)
     root = (base_url or "http://testserver/v1").rstrip("/")
     outcome = Outcome(model=model, base_url=base_url or "in-process application", seed=seed)
     selected = set(checks) if checks is not None else None
@@ -74,50 +90,77 @@ def run_conformance(
     with _probe_client(base_url, app) as http:
         if base_url is not None:
             check_reachable(http, root)
-        outcome.not_served = [op for op in wanted if rules is not None and not rules.supports(op)]
-        candidates = [op for op in wanted if op not in outcome.not_served]
-        report(f"probing {', '.join(candidates) or 'nothing'} ...")
-        outcome.not_implemented = [op for op in candidates if not implemented(http, root, op, headers)]
-        tested = [op for op in candidates if op not in outcome.not_implemented]
+        served = [
+            op
+            for op in wanted
+            if rules is None or not model_bound(oracle, op.name) or rules.supports(op.name)
+        ]
+        outcome.not_served = [op.name for op in wanted if op not in served]
+        report(f"probing {', '.join(op.name for op in served) or 'nothing'} ...")
+        absent = [op for op in served if not implemented(http, root, op, headers)]
+        outcome.not_implemented = [op.name for op in absent]
+        tested = [op for op in served if op not in absent]
+        outcome.tested = [op.label for op in tested]
         if not tested:
             raise SetupError(_nothing_to_test(model, outcome))
-        if "generations" in tested and (rules is None or rules.streaming):
-            outcome.streaming = "supported" if streams(http, root, model, rules, headers) else "not supported"
-            if outcome.streaming == "not supported" and rules is not None:
-                rules = dataclasses.replace(rules, streaming=False)
-        if "edits" in tested and (selected is None or MASK_CHECK in selected):
-            finding = mask_size_probe(http, root, model, headers, token)
-            outcome.checks[("POST /images/edits", MASK_CHECK, "failure" if finding else "success")] += 1
+        streaming = stream_probe_operation(oracle, tested)
+        if streaming is not None and _may_stream(rules):
+            answered = streams(http, root, streaming, model, rules, headers)
+            if answered is not None:  # a refused probe tells nothing: streaming stays untested
+                outcome.streaming = "supported" if answered else "not supported"
+            if answered is False and rules is not None:
+                rules = _without_streaming(rules)
+        masked = mask_probe_operation(oracle, tested)
+        if masked is not None and (selected is None or MASK_CHECK in selected):
+            finding = mask_size_probe(http, root, oracle, masked, model, headers, token)
+            outcome.checks[(masked.label, MASK_CHECK, "failure" if finding else "success")] += 1
             if finding is not None:
                 outcome.findings.append(finding)
 
-    narrowed = narrow_contract(contract, model, rules)
-    narrowed["paths"] = {
-        path: item for path, item in narrowed["paths"].items() if path in {PATHS[o] for o in tested}
-    }
-    register_formats(square=bool(rules is not None and rules.inputs is not None and rules.inputs.square))
+    narrowed = narrow_contract(oracle, model, rules)
+    kept = {op.path for op in tested}
+    narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in kept}
+    image_rule = rules.upload(IMAGE) if rules is not None else None
+    size_rule = rules.rule("size") if rules is not None else None
+    register_formats(
+        square=bool(image_rule is not None and image_rule.square),
+        sizes=size_rule.custom_sizes if size_rule is not None else None,
+    )
     config = _config(
-        base_url, headers, max_examples, seed, mode, selected, request_timeout_s, max_time_s, workers
+        base_url, headers, max_examples, seed, mode, selected, request_timeout_s, max_time_s, workers, phases
     )
     schema = schemathesis.openapi.from_dict(narrowed, config=config)
     if app is not None:
         schema.app = app
-    install_hooks(schema, model, narrowed)
+    install_hooks(schema, oracle, model, narrowed)
     deadline = started + max_time_s if max_time_s is not None else None
     _execute(schema, outcome, token, report, deadline)
     outcome.elapsed_s = time.monotonic() - started
     return outcome
 
 
-def _operations(operations: Iterable[str] | None) -> list[Operation]:
+def _operations(contract: Contract, operations: Iterable[str] | None) -> list[OperationInfo]:
     if operations is None:
-        return list(OPERATIONS)
-    chosen: list[Operation] = []
+        return list(contract.operations)
+    chosen: list[OperationInfo] = []
     for name in operations:
-        if name not in OPERATIONS:
-            raise ValueError(f"unknown operation {name!r}; use {', '.join(OPERATIONS)}")
-        chosen.append(name)
+        if name not in contract.operation_names:
+            raise ValueError(f"unknown operation {name!r}; use {', '.join(contract.operation_names)}")
+        chosen.append(contract.operation(name))
     return chosen
+
+
+def _may_stream(rules: ModelRules | None) -> bool:
+    if rules is None:
+        return True
+    values = rules.values("stream")
+    return values is None or True in values
+
+
+def _without_streaming(rules: ModelRules) -> ModelRules:
+    """`rules` as a server that does not stream has them (the probe found no event stream)."""
+    fields = {**rules.fields, "stream": FieldRule(values=(False,)), "partial_images": FieldRule(taken=False)}
+    return dataclasses.replace(rules, fields=fields)
 
 
 def _nothing_to_test(model: str, outcome: Outcome) -> str:
@@ -125,7 +168,7 @@ def _nothing_to_test(model: str, outcome: Outcome) -> str:
     if outcome.not_served:
         reasons.append(f"{model} does not serve {', '.join(outcome.not_served)}")
     if outcome.not_implemented:
-        reasons.append(f"the server answers 404/405 on {', '.join(outcome.not_implemented)}")
+        reasons.append(f"the server answers 404, 405 or 501 on {', '.join(outcome.not_implemented)}")
     return "nothing to test: " + ("; ".join(reasons) or "no operation chosen")
 
 
@@ -147,6 +190,7 @@ def _config(
     request_timeout_s: float,
     max_time_s: int | None,
     workers: int,
+    phases: Iterable[str] | None = None,
 ) -> SchemathesisConfig:
     settings: dict[str, Any] = {
         "headers": headers,
@@ -163,6 +207,12 @@ def _config(
         "workers": workers,
         "analysis": {"constants": {"enabled": False}},
     }
+    if phases is not None:
+        chosen = set(phases)
+        unknown = chosen - set(PHASES)
+        if unknown:
+            raise ValueError(f"unknown phase {sorted(unknown)[0]!r}; use {', '.join(PHASES)}")
+        settings["phases"] = {name: {"enabled": name in chosen} for name in PHASES}
     if selected is not None:
         schemathesis_checks = selected - {MASK_CHECK}
         settings["checks"] = {"enabled": False, **{name: {"enabled": True} for name in schemathesis_checks}}

@@ -14,8 +14,12 @@ from functools import cache
 
 from hypothesis import strategies as st
 
+from ..contract import CustomSizes
+
 BINARY_FORMAT = "binary"
 DATA_URL_FORMAT = "imagegen-png-data-url"
+CUSTOM_SIZE_FORMAT = "imagegen-custom-size"
+_SMALLEST_CUSTOM = 24  # custom sizes are drawn among the smallest a model takes: quick to paint
 _MODES = ("RGBA", "RGB", "L", "P", "LA")
 _SQUARE = ((32, 32), (48, 48), (64, 64))
 _ANY = ((64, 64), (64, 48), (48, 64), (80, 48))
@@ -68,9 +72,28 @@ def data_url(data: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
-def register_formats(*, square: bool = False) -> None:
-    """Make schemathesis draw binary and data-URL fields from these strategies (process-wide)."""
+def custom_sizes(bounds: CustomSizes | None) -> tuple[str, ...]:
+    """The smallest WIDTHxHEIGHT sizes within `bounds` (the rule engine's own test of them)."""
+    if bounds is None:
+        return ()
+    step = bounds.multiple_of
+    start = max(bounds.min_edge, step)
+    start += (-start) % step
+    edges = range(start, bounds.max_edge + 1, step)
+    found = []
+    for width in edges[:8]:
+        for height in edges[:8]:
+            if bounds.why_not(width, height) is None:
+                found.append(f"{width}x{height}")
+    return tuple(found[:_SMALLEST_CUSTOM])
+
+
+def register_formats(*, square: bool = False, sizes: CustomSizes | None = None) -> None:
+    """Make schemathesis draw binary, data-URL and custom-size fields from these strategies
+    (process-wide)."""
     import schemathesis
 
     schemathesis.openapi.format(BINARY_FORMAT, png_files(square))
     schemathesis.openapi.format(DATA_URL_FORMAT, png_data_urls(square))
+    drawn = custom_sizes(sizes) or ("64x64",)
+    schemathesis.openapi.format(CUSTOM_SIZE_FORMAT, st.sampled_from(drawn))

@@ -5,13 +5,24 @@
     with serve_in_background(ServerConfig(auth=False)) as base_url:
         ...  # point any OpenAI-compatible client at base_url
 
-Needs the `server` extra (Starlette, uvicorn, python-multipart, Pillow).
+Needs the `server` extra (Starlette, uvicorn, python-multipart, Pillow, jsonschema).
 """
 
-from .app import create_app
-from .background import serve_forever, serve_in_background
-from .config import ConfigError, Limits, ServerConfig, declared_model, models_from_file, tokens_from_env
-from .faults import FAULT_HEADER
+from .._extras import require
+
+require("server", "starlette", "uvicorn", "multipart", "PIL", "jsonschema")
+
+from .app import create_app  # noqa: E402  (after the check, so a missing extra is named)
+from .background import serve_app_in_background, serve_forever, serve_in_background  # noqa: E402
+from .config import (  # noqa: E402
+    ConfigError,
+    Limits,
+    ServerConfig,
+    declared_model,
+    models_from_file,
+    tokens_from_env,
+)
+from .faults import FAULT_HEADER  # noqa: E402
 
 __all__ = [
     "FAULT_HEADER",
@@ -21,6 +32,7 @@ __all__ = [
     "create_app",
     "declared_model",
     "models_from_file",
+    "serve_app_in_background",
     "serve_forever",
     "serve_in_background",
     "tokens_from_env",

@@ -58,16 +58,19 @@ def images_response(job: Job, items: list[dict[str, str]], created: int | None =
     return body
 
 
-def event_type(job: Job, completed: bool) -> str:
-    """The SSE event name, e.g. image_generation.partial_image."""
-    prefix = "image_generation" if job.operation == "generations" else "image_edit"
-    return f"{prefix}.{'completed' if completed else 'partial_image'}"
+def event_names(events: tuple[str, ...]) -> tuple[str, str]:
+    """(partial, completed): the operation's stream events as the contract names them."""
+    completed = next((name for name in events if name.endswith(".completed")), "")
+    partial = next((name for name in events if name != completed), "")
+    return partial, completed
 
 
-def stream_event(job: Job, encoded: bytes, *, partial_index: int | None) -> dict[str, Any]:
+def stream_event(
+    job: Job, encoded: bytes, events: tuple[str, str], *, partial_index: int | None
+) -> dict[str, Any]:
     """One event's JSON: a partial image (with its index) or a completed one (with usage)."""
     event: dict[str, Any] = {
-        "type": event_type(job, completed=partial_index is None),
+        "type": events[1] if partial_index is None else events[0],
         "b64_json": base64.b64encode(encoded).decode("ascii"),
         "created_at": int(time.time()),
         "size": job.size,

@@ -22,7 +22,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..rules import Operation
+from ..contract import IMAGE, MASK, FormFile, FormValue, OperationInfo, RequestInvalid
+from ..contract.operations import JSON, MULTIPART
 from . import answers
 from .auth import check_bearer
 from .config import ServerConfig
@@ -30,20 +31,13 @@ from .errors import ApiError, invalid
 from .faults import FAULT_HEADER, Fault, FaultBook
 from .idempotency import IdempotencyCache
 from .policy import Job, resolve
-from .render import render
+from .render import PAINTED, render
 from .store import ImageStore
 from .uploads import DecodedImage, decode_upload
-from .validation import FormValue, Upload, check_form, check_json
 
 API_PREFIX = "/v1"
 MAX_IDEMPOTENCY_KEY = 255  # the contract's maxLength
 FILES_ROUTE = "/images/files"
-SCHEMAS = {
-    ("generations", "json"): "CreateImageRequest",
-    ("edits", "multipart"): "CreateImageEditRequest",
-    ("edits", "json"): "CreateImageEditJsonRequest",
-    ("variations", "multipart"): "CreateImageVariationRequest",
-}
 
 
 class DropConnection(Exception):
@@ -54,16 +48,19 @@ def create_app(config: ServerConfig) -> Starlette:
     """The reference server as an ASGI application."""
     state = _State(config)
 
-    def operation(name: Operation) -> Callable[[Request], Awaitable[Response]]:
+    def operation(info: OperationInfo) -> Callable[[Request], Awaitable[Response]]:
+        handler = state.handle if info.name in PAINTED else state.not_implemented
+
         async def endpoint(request: Request) -> Response:
-            return await state.handle(request, name)
+            return await handler(request, info)
 
         return endpoint
 
     routes = [
-        Route(f"{API_PREFIX}/images/generations", operation("generations"), methods=["POST"]),
-        Route(f"{API_PREFIX}/images/edits", operation("edits"), methods=["POST"]),
-        Route(f"{API_PREFIX}/images/variations", operation("variations"), methods=["POST"]),
+        Route(f"{API_PREFIX}{info.path}", operation(info), methods=[info.method])
+        for info in config.contract.operations
+    ]
+    routes += [
         Route(f"{API_PREFIX}{FILES_ROUTE}/{{name}}", state.download, methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         Route(f"{API_PREFIX}/health", _health, methods=["GET"]),
@@ -71,7 +68,12 @@ def create_app(config: ServerConfig) -> Starlette:
     return Starlette(
         routes=routes,
         middleware=[Middleware(_RequestIdMiddleware)],
-        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
+        exception_handlers={
+            ApiError: _api_error,
+            RequestInvalid: _invalid_request,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
     )
 
 
@@ -84,10 +86,15 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return exc.response()
 
 
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestInvalid)
+    return invalid(exc.message, param=exc.param, code=exc.code).response()
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
-        message = f"Unknown route {request.method} {request.url.path}. The API is under {API_PREFIX}/images/."
+        message = f"Unknown route {request.method} {request.url.path}. The API is under {API_PREFIX}/."
     elif exc.status_code == 405:
         message = f"{request.method} is not allowed on {request.url.path}."
     else:
@@ -129,19 +136,36 @@ class _State:
         self.faults = FaultBook(config.faults_enabled, config.route_faults)
         self.idempotency = IdempotencyCache(config.idempotency_window_s)
 
-    async def handle(self, request: Request, operation: Operation) -> Response:
+    async def not_implemented(self, request: Request, info: OperationInfo) -> Response:
+        if self.config.auth:
+            check_bearer(request, self.config.tokens)
+        raise ApiError(
+            501,
+            f"{info.label} ({info.id}) is in the contract, but this server has no handler for it yet.",
+            code="not_implemented",
+        )
+
+    async def handle(self, request: Request, info: OperationInfo) -> Response:
+        operation = info.name
         token = check_bearer(request, self.config.tokens) if self.config.auth else ""
         fault = self.faults.take(operation, request.headers.get(FAULT_HEADER))
         if fault is not None:
             await _strike(fault)
-        body, fingerprint, images, mask = await self._read(request, operation)
+        body, fingerprint, images, mask = await self._read(request, info)
         key = _idempotency_key(request)
         scope = (hashlib.sha256(token.encode()).hexdigest(), operation, key or "")
         if key:
             remembered = self.idempotency.replay(scope, fingerprint)
             if remembered is not None:
                 return Response(remembered.body, remembered.status, media_type=remembered.media_type)
-        job = resolve(operation, body, self.config.catalog, images, mask)
+        job = resolve(
+            operation,
+            body,
+            self.config.catalog,
+            images,
+            mask,
+            reportable_qualities=self._reportable_qualities(info),
+        )
         if fault is not None and fault.drop:
             return _DroppingResponse()
         if fault is not None and fault.malformed:
@@ -150,7 +174,8 @@ class _State:
             )
         if job.stream:
             truncate = fault.truncate_after if fault is not None else None
-            return StreamingResponse(self._events(job, truncate), media_type="text/event-stream")
+            events = answers.event_names(info.stream_events)
+            return StreamingResponse(self._events(job, events, truncate), media_type="text/event-stream")
         encoded = await run_in_threadpool(lambda: [render(job, index) for index in range(job.n)])
         items = [self._item(job, data, request) for data in encoded]
         payload = json.dumps(answers.images_response(job, items)).encode()
@@ -164,13 +189,21 @@ class _State:
             return {"url": _file_url(request, name)}
         return {"b64_json": base64.b64encode(data).decode("ascii")}
 
-    async def _events(self, job: Job, truncate_after: int | None) -> AsyncIterator[bytes]:
+    def _reportable_qualities(self, info: OperationInfo) -> tuple[str, ...]:
+        if info.answer is None:
+            return ()
+        quality = next((f for f in self.config.contract.fields(info.answer) if f.name == "quality"), None)
+        return tuple(str(value) for value in quality.enum or ()) if quality is not None else ()
+
+    async def _events(
+        self, job: Job, events: tuple[str, str], truncate_after: int | None
+    ) -> AsyncIterator[bytes]:
         sent = 0
         for index in range(job.n):
             steps = [(k, (k + 1) / (job.partial_images + 1)) for k in range(job.partial_images)]
             for partial_index, detail in [*steps, (None, 1.0)]:
                 data = await run_in_threadpool(render, job, index, detail)
-                event = answers.stream_event(job, data, partial_index=partial_index)
+                event = answers.stream_event(job, data, events, partial_index=partial_index)
                 frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
                 if truncate_after is not None and sent >= truncate_after:
                     yield frame[: len(frame) // 2]
@@ -187,44 +220,43 @@ class _State:
         return Response(stored.data, media_type=stored.content_type)
 
     async def _read(
-        self, request: Request, operation: Operation
+        self, request: Request, info: OperationInfo
     ) -> tuple[dict[str, Any], str, list[DecodedImage], DecodedImage | None]:
         """The validated body, its fingerprint, and the decoded uploads."""
         raw = await _read_limited(request, self.config.limits.max_body_bytes)
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media == "application/json" and (operation, "json") in SCHEMAS:
+        schema_name = info.schema_for(media) if media in (JSON, MULTIPART) else None
+        if schema_name is None:
+            accepted = " or ".join(info.bodies) or "no body"
+            raise ApiError(
+                415, f"Send the body as {accepted}, not {media or 'nothing'}.", code="unsupported_media_type"
+            )
+        validator = self.config.contract.validator
+        roles = self.config.contract.upload_fields(schema_name)
+        if media == JSON:
             try:
                 parsed = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError):
+            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
                 raise ApiError(422, "The body is not valid JSON.", code="invalid_json") from None
-            body = check_json(SCHEMAS[(operation, "json")], parsed)
+            body = validator.check_json(schema_name, parsed)
             self._check_prompt(body)
-            images, mask = self._referenced_images(body)
+            images, mask = self._referenced_images(body, roles)
             fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             return body, fingerprint, images, mask
-        if media == "multipart/form-data" and (operation, "multipart") in SCHEMAS:
-            form = await self._form(request, raw)
-            body = check_form(SCHEMAS[(operation, "multipart")], form)
-            self._check_prompt(body)
-            uploads = [value for _, value in form if isinstance(value, Upload)]
-            max_pixels = self.config.limits.max_input_pixels
-            images = [decode_upload(u, max_pixels) for u in uploads if u.field in ("image", "image[]")]
-            masks = [decode_upload(u, max_pixels) for u in uploads if u.field == "mask"]
-            digest = hashlib.sha256()
-            for name, value in form:
-                digest.update(name.encode() + b"\0")
-                digest.update(
-                    hashlib.sha256(value.data).digest() if isinstance(value, Upload) else value.encode()
-                )
-            return body, digest.hexdigest(), images, masks[0] if masks else None
-        accepted = " or ".join(
-            "application/json" if kind == "json" else "multipart/form-data"
-            for (name, kind) in SCHEMAS
-            if name == operation
-        )
-        raise ApiError(
-            415, f"Send the body as {accepted}, not {media or 'nothing'}.", code="unsupported_media_type"
-        )
+        form = await self._form(request, raw)
+        body = validator.check_form(schema_name, form)
+        self._check_prompt(body)
+        max_pixels = self.config.limits.max_input_pixels
+        uploads = [value for _, value in form if isinstance(value, FormFile)]
+        images = [decode_upload(u, max_pixels) for u in uploads if roles.get(u.field) == IMAGE]
+        masks = [decode_upload(u, max_pixels) for u in uploads if roles.get(u.field) == MASK]
+        digest = hashlib.sha256()
+        for name, value in form:
+            digest.update(name.encode() + b"\0")
+            digest.update(
+                hashlib.sha256(value.data).digest() if isinstance(value, FormFile) else value.encode()
+            )
+        return body, digest.hexdigest(), images, masks[0] if masks else None
 
     def _check_prompt(self, body: dict[str, Any]) -> None:
         prompt = body.get("prompt")
@@ -248,20 +280,28 @@ class _State:
         for name, value in form.multi_items():
             if isinstance(value, UploadFile):
                 data = await value.read()
-                items.append((name, Upload(name, value.filename, value.content_type, data)))
+                items.append((name, FormFile(name, value.filename, value.content_type, data)))
             else:
                 items.append((name, value))
         await form.close()
         return items
 
-    def _referenced_images(self, body: dict[str, Any]) -> tuple[list[DecodedImage], DecodedImage | None]:
-        if "images" not in body:
-            return [], None
+    def _referenced_images(
+        self, body: dict[str, Any], roles: dict[str, str]
+    ) -> tuple[list[DecodedImage], DecodedImage | None]:
         max_pixels = self.config.limits.max_input_pixels
-        images = [
-            decode_upload(_data_url(ref, f"images[{i}]"), max_pixels) for i, ref in enumerate(body["images"])
-        ]
-        mask = decode_upload(_data_url(body["mask"], "mask"), max_pixels) if body.get("mask") else None
+        images: list[DecodedImage] = []
+        mask: DecodedImage | None = None
+        for field, role in roles.items():
+            value = body.get(field)
+            references = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+            for index, reference in enumerate(references):
+                where = f"{field}[{index}]" if isinstance(value, list) else field
+                decoded = decode_upload(_data_url(reference, where), max_pixels)
+                if role == IMAGE:
+                    images.append(decoded)
+                elif mask is None:
+                    mask = decoded
         return images, mask
 
 
@@ -278,7 +318,7 @@ def _file_url(request: Request, name: str) -> str:
     return f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/{name}"
 
 
-def _data_url(reference: dict[str, str], field: str) -> Upload:
+def _data_url(reference: dict[str, str], field: str) -> FormFile:
     """An image given by a data: URL; other references cannot be served here (no fetching)."""
     if "file_id" in reference:
         raise invalid(
@@ -298,7 +338,7 @@ def _data_url(reference: dict[str, str], field: str) -> Upload:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):
         raise invalid("The data: URL is not valid base64.", param=f"{field}.image_url") from None
-    return Upload(field, None, header[5:].split(";")[0] or None, data)
+    return FormFile(field, None, header[5:].split(";")[0] or None, data)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -29,7 +30,7 @@ class _HideDroppedConnections(logging.Filter):
 
 
 def _server(
-    config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None] | None
+    app: Any, host: str, port: int, on_ready: Callable[[str], None] | None, *, access_log: bool = False
 ) -> uvicorn.Server:
     logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
     # All logs on stderr: stdout carries only the base URL, and a caller that reads just that
@@ -37,12 +38,12 @@ def _server(
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
     uvicorn_config = uvicorn.Config(
-        create_app(config),
+        app,
         log_config=log_config,
         host=host,
         port=port,
-        log_level="info" if config.access_log else "warning",
-        access_log=config.access_log,
+        log_level="info" if access_log else "warning",
+        access_log=access_log,
         lifespan="off",
         timeout_graceful_shutdown=5,
     )
@@ -65,19 +66,29 @@ def base_url_of(server: uvicorn.Server) -> str:
 
 @contextmanager
 def serve_in_background(config: ServerConfig, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-    """Run a server in a thread for the duration of the block; yields its base URL.
+    """Run a reference server in a thread for the duration of the block; yields its base URL.
 
     >>> with serve_in_background(ServerConfig(auth=False)) as base_url:
     ...     ...  # e.g. http://127.0.0.1:40123/v1
     """
-    server = _server(config, host, port, on_ready=None)
+    with serve_app_in_background(create_app(config), host, port, access_log=config.access_log) as url:
+        yield url
+
+
+@contextmanager
+def serve_app_in_background(
+    app: Any, host: str = "127.0.0.1", port: int = 0, *, access_log: bool = False
+) -> Iterator[str]:
+    """Run any ASGI application with uvicorn in a thread for the duration of the block; yields
+    the base URL it answers on (with /v1 appended, as for the reference server)."""
+    server = _server(app, host, port, on_ready=None, access_log=access_log)
     thread = threading.Thread(target=server.run, name="imagegen-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             server.should_exit = True
-            raise RuntimeError(f"the reference server did not start on {host}:{port}")
+            raise RuntimeError(f"the server did not start on {host}:{port}")
         time.sleep(0.01)
     try:
         yield base_url_of(server)
@@ -105,4 +116,4 @@ def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable
         # uvicorn shuts down gracefully, then raises the signal again for the previous handler:
         # make SIGTERM's a no-op so that a requested stop ends with exit status 0.
         signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    _server(config, host, port, on_ready).run(sockets=[listener])
+    _server(create_app(config), host, port, on_ready, access_log=config.access_log).run(sockets=[listener])

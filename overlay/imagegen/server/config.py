@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..rules import (
-    OPERATIONS,
-    CustomSizes,
-    InputRules,
+from ..contract import (
+    Contract,
+    ContractError,
     ModelCatalog,
     ModelRules,
-    default_catalog,
+    RulesError,
+    default_contract,
     model_from,
+    models_schema,
 )
+from ..contract.document import read_document
 from .errors import ApiError
 from .faults import parse_fault
 
@@ -45,7 +46,9 @@ class ServerConfig:
 
     tokens: frozenset[str] = frozenset()
     auth: bool = True
-    catalog: ModelCatalog = field(default_factory=default_catalog)
+    contract: Contract = field(default_factory=default_contract)
+    """The contract to implement (routes, validation, model rules); default: the packaged one."""
+    catalog: ModelCatalog = None  # type: ignore[assignment]  # the contract's models unless given
     limits: Limits = field(default_factory=Limits)
     faults_enabled: bool = False
     route_faults: Mapping[str, str] = field(default_factory=dict)
@@ -56,15 +59,16 @@ class ServerConfig:
     access_log: bool = False
 
     def __post_init__(self) -> None:
+        if self.catalog is None:
+            object.__setattr__(self, "catalog", self.contract.catalog)
         if self.auth and not self.tokens:
             raise ConfigError(
                 f"no token configured: give --token (or set {TOKENS_ENV}), or --no-auth for local use"
             )
         for operation, spec in self.route_faults.items():
-            if operation not in OPERATIONS:
-                raise ConfigError(
-                    f"faults are set per operation ({', '.join(OPERATIONS)}), not {operation!r}"
-                )
+            names = self.contract.operation_names
+            if operation not in names:
+                raise ConfigError(f"faults are set per operation ({', '.join(names)}), not {operation!r}")
             try:
                 parse_fault(spec)
             except ApiError as error:
@@ -80,64 +84,54 @@ def tokens_from_env(environ: Mapping[str, str] = os.environ) -> frozenset[str]:
     return frozenset(token.strip() for token in environ.get(TOKENS_ENV, "").split(",") if token.strip())
 
 
-def declared_model(name: str) -> ModelRules:
+def declared_model(name: str, contract: Contract | None = None) -> ModelRules:
     """Rules for a model named on the command line, as a LocalAI-like server has them.
 
-    It generates, edits and varies; takes any WIDTHxHEIGHT from 64 to 1024 and `auto`; up to
-    10 images; answers with URLs unless asked for `b64_json`; accepts the GPT image model
-    options without insisting on them.
+    It serves every operation of the contract; takes any WIDTHxHEIGHT from 64 to 1024 and
+    `auto`; up to 10 images; answers with URLs unless asked for `b64_json`; accepts the GPT image
+    model options without insisting on them.
     """
     if not name.strip():
         raise ConfigError("a model name cannot be empty")
-    return ModelRules(
-        name=name,
-        operations=("generations", "edits", "variations"),
-        prompt_max_length=32000,
-        max_n=10,
-        sizes=("auto",),
-        custom_sizes=CustomSizes(min_edge=64, max_edge=1024),
-        default_size="512x512",
-        qualities=("auto", "standard", "hd", "low", "medium", "high"),
-        styles=("vivid", "natural"),
-        response_formats=("url", "b64_json"),
-        default_response_format="url",
-        output_formats=("png", "jpeg", "webp"),
-        backgrounds=("auto", "transparent", "opaque"),
-        moderations=("auto", "low"),
-        output_compression=True,
-        streaming=True,
-        input_fidelity=True,
-        revised_prompt=False,
-        usage=False,
-        inputs=InputRules(formats=("png", "jpeg", "webp"), max_bytes=50 * 1024 * 1024, max_images=16),
-        mask=InputRules(formats=("png",), max_bytes=4 * 1024 * 1024),
-    )
+    chosen = contract or default_contract()
+    rules = {
+        "operations": list(chosen.operation_names),
+        "fields": {
+            "size": {
+                "values": ["auto"],
+                "default": "512x512",
+                "custom_sizes": {"min_edge": 64, "max_edge": 1024},
+            },
+            "response_format": {"values": ["url", "b64_json"], "default": "url"},
+            "image": {"formats": ["png", "jpeg", "webp"], "max_bytes": 50 * 1024 * 1024, "max_count": 16},
+            "mask": {"formats": ["png"], "max_bytes": 4 * 1024 * 1024},
+        },
+        "answers": {"revised_prompt": False, "usage": False},
+    }
+    return model_from(name, rules, chosen.operation_names)
 
 
-def models_from_file(path: Path) -> list[ModelRules]:
-    """Models from a JSON (or YAML, with PyYAML) file shaped like the contract's x-imagegen-models."""
+def models_from_file(path: Path, contract: Contract | None = None) -> list[ModelRules]:
+    """Models from a JSON (or YAML) file shaped like the contract's x-imagegen-models, checked
+    against its JSON Schema (openapi/models.schema.yaml)."""
+    import jsonschema
+
+    chosen = contract or default_contract()
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read the models file {path}: {error.strerror}") from None
-    data: Any
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise ConfigError(f"{path} is not valid YAML: {error}") from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ConfigError(f"{path} is not valid JSON: {error}") from None
-    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        data: Any = read_document(path)
+    except ContractError as error:
+        raise ConfigError(str(error)) from None
+    if not isinstance(data.get("models"), dict):
         raise ConfigError(f'{path} must hold {{"models": {{"NAME": {{...rules...}}}}}}')
+    problem = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(models_schema()).iter_errors(data)
+    )
+    if problem is not None:
+        where = ".".join(str(part) for part in problem.absolute_path) or "the top level"
+        raise ConfigError(f"{path}: {where}: {problem.message}")
     try:
-        return [model_from(name, rules) for name, rules in data["models"].items()]
-    except ValueError as error:
+        return [model_from(name, rules, chosen.operation_names) for name, rules in data["models"].items()]
+    except RulesError as error:
         raise ConfigError(f"{path}: {error}") from None
 
 

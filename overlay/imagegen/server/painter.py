@@ -29,7 +29,6 @@ from typing import Literal
 
 from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
 
-Operation = Literal["generations", "edits", "variations"]
 OutputFormat = Literal["png", "jpeg", "webp"]
 
 _RGB = tuple[int, int, int]
@@ -61,7 +60,8 @@ class PaintSpec:
     width: int
     height: int
     index: int
-    operation: Operation
+    operation: str
+    """The operation's name (it seeds the picture, so a variation differs from a generation)."""
     transparent: bool = False
 
 
@@ -409,8 +409,10 @@ def _draw_shapes(
             draw.ellipse(box, fill=fill, outline=outline, width=line)
         elif shape.kind == "rectangle":
             draw.rectangle(box, fill=fill, outline=outline, width=line)
-        elif shape.kind == "rounded":
+        elif shape.kind == "rounded" and min(rx, ry) >= 2:
             draw.rounded_rectangle(box, radius=0.5 * min(rx, ry), fill=fill, outline=outline, width=line)
+        elif shape.kind == "rounded":  # too small to round: Pillow refuses corners larger than the box
+            draw.rectangle(box, fill=fill, outline=outline, width=line)
         else:
             step = 2 * math.pi / len(shape.radii)
             points = [

@@ -1,19 +1,21 @@
 """The per-model rules applied to a request that already satisfies the contract.
 
-`resolve` turns a validated body (and decoded uploads) into a `Job`: what to paint, at which
-size, in which format, answered how. Every refusal is a 400 naming the offending `param`.
+`resolve` asks the rule engine (imagegen.contract) what the request breaks of its model's rules,
+refusing the first with a 400 naming the field, in the engine's words (the client's checks and
+the conformance runner use the same). Then it turns the request into a `Job`: what to paint, at
+which size, in which format, answered how, with the model's defaults for what was left out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from PIL import Image
 
-from ..rules import ModelCatalog, ModelRules, Operation, parse_size
-from .errors import ApiError, invalid
+from ..contract import IMAGE, MASK, ModelCatalog, ModelRules, UploadFacts, parse_size, violations
+from .errors import invalid
 from .uploads import DecodedImage
 
 AUTO_SIZE = (1024, 1024)
@@ -24,13 +26,14 @@ LANDSCAPE, PORTRAIT = (1536, 1024), (1024, 1536)
 class Job:
     """A request the server will answer: everything the painter and the answer need."""
 
-    operation: Operation
+    operation: str
     model: ModelRules
     prompt: str
     n: int
     width: int
     height: int
-    quality: str  # as the answer reports it: low, medium or high
+    quality: str
+    """As the answer reports it (one of `reportable_qualities`)."""
     response_format: Literal["url", "b64_json"]
     output_format: Literal["png", "jpeg", "webp"]
     compression: int | None
@@ -53,123 +56,73 @@ class Job:
 
 
 def resolve(
-    operation: Operation,
-    body: Mapping[str, Any],
+    operation: str,
+    body: Mapping[str, object],
     catalog: ModelCatalog,
     images: Sequence[DecodedImage] = (),
     mask: DecodedImage | None = None,
+    *,
+    reportable_qualities: tuple[str, ...] = ("low", "medium", "high"),
 ) -> Job:
     """Apply the model's rules to `body`; a 400 naming the field when one is broken."""
-    rules = _model(operation, body, catalog)
     given = {key: value for key, value in body.items() if value is not None}
-    prompt = str(given.get("prompt", ""))
-    if len(prompt) > rules.prompt_max_length:
-        raise invalid(
-            f"The prompt is {len(prompt)} characters; {rules.name} takes at most {rules.prompt_max_length}.",
-            param="prompt",
-            code="string_above_max_length",
-        )
-    n = int(given.get("n", 1))
-    if n > rules.max_n:
-        raise invalid(f"{rules.name} makes at most {rules.max_n} image(s) per request; n was {n}.", param="n")
-
-    _allowed(rules, given, "quality", rules.qualities)
-    _allowed(rules, given, "style", rules.styles)
-    _allowed(rules, given, "response_format", rules.response_formats)
-    _allowed(rules, given, "output_format", rules.output_formats)
-    _allowed(rules, given, "background", rules.backgrounds)
-    _allowed(rules, given, "moderation", rules.moderations)
-    _flag(rules, given, "output_compression", rules.output_compression)
-    _flag(rules, given, "input_fidelity", rules.input_fidelity)
-    stream = bool(given.get("stream", False))
-    if stream and not rules.streaming:
-        raise invalid(f"{rules.name} does not stream; leave 'stream' out or false.", param="stream")
-    if "partial_images" in given and not rules.streaming:
-        raise invalid(
-            f"{rules.name} does not stream, so it takes no 'partial_images'.", param="partial_images"
-        )
-
-    output_format = given.get("output_format", "png")
-    # Compression only means something for jpeg and webp; PNG output ignores it, as documented.
-    compression = given.get("output_compression") if output_format != "png" else None
-    background: Literal["transparent", "opaque"] = (
-        "transparent" if given.get("background") == "transparent" else "opaque"
-    )
-    if background == "transparent" and output_format == "jpeg":
-        raise invalid("A transparent background needs png or webp output, not jpeg.", param="background")
-
-    decoded = _check_inputs(rules, operation, images, mask)
-    width, height = _size(rules, str(given.get("size", rules.default_size)), decoded)
-    response_format = given.get("response_format", rules.default_response_format)
+    uploads = [_facts(IMAGE, item) for item in images] + ([_facts(MASK, mask)] if mask is not None else [])
+    found = violations(operation, given, uploads, catalog=catalog)
+    if found:
+        first = found[0]
+        raise invalid(first.message, param=first.field, code=first.code)
+    name = given.get("model")
+    rules = catalog.get(name) if isinstance(name, str) else catalog.default_for(operation)
+    assert rules is not None  # the engine refused an unknown model
+    output_format = str(given.get("output_format", rules.default("output_format", "png")))
+    background = given.get("background", rules.default("background", "opaque"))
+    width, height = _size(str(given.get("size", rules.default("size", "auto"))), images)
+    response_format = given.get("response_format", rules.default("response_format", "b64_json"))
+    compression = given.get("output_compression")
     return Job(
         operation=operation,
         model=rules,
-        prompt=prompt,
-        n=n,
+        prompt=str(given.get("prompt", "")),
+        n=_integer(given.get("n", 1)),
         width=width,
         height=height,
-        quality=_reported_quality(str(given.get("quality", "auto"))),
+        quality=_reported_quality(str(given.get("quality", "auto")), reportable_qualities),
         response_format="url" if response_format == "url" else "b64_json",
-        output_format=output_format,
-        compression=compression,
-        background=background,
-        stream=stream,
-        partial_images=int(given.get("partial_images", 0)),
-        inputs=tuple(item.image for item in decoded),
+        output_format="jpeg" if output_format == "jpeg" else "webp" if output_format == "webp" else "png",
+        # Compression only means something for jpeg and webp; PNG output ignores it, as documented.
+        compression=_integer(compression) if compression is not None and output_format != "png" else None,
+        background="transparent" if background == "transparent" else "opaque",
+        stream=given.get("stream") is True,
+        partial_images=_integer(given.get("partial_images", 0)),
+        inputs=tuple(item.image for item in images),
         mask=mask.image if mask is not None else None,
         input_fidelity=str(given.get("input_fidelity", "low")),
     )
 
 
-def _model(operation: Operation, body: Mapping[str, Any], catalog: ModelCatalog) -> ModelRules:
-    name = body.get("model")
-    rules = catalog.get(name) if name else catalog.default_for(operation)
-    if rules is None:
-        known = ", ".join(model.name for model in catalog if model.supports(operation))
-        raise invalid(
-            f"The model '{name}' does not exist on this server. Models for {operation}: {known}.",
-            param="model",
-            code="model_not_found",
-        )
-    if not rules.supports(operation):
-        able = ", ".join(model.name for model in catalog if model.supports(operation))
-        raise invalid(f"{rules.name} does not serve {operation}; use one of: {able}.", param="model")
-    return rules
+def _facts(role: str, item: DecodedImage) -> UploadFacts:
+    image = item.image
+    return UploadFacts(
+        role=role,
+        field=item.upload.field,
+        label=f"{item.upload.filename} ({item.upload.field})" if item.upload.filename else item.upload.field,
+        format=item.format,
+        width=image.width,
+        height=image.height,
+        size_bytes=item.size_bytes,
+        has_alpha=image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info,
+    )
 
 
-def _allowed(rules: ModelRules, given: Mapping[str, Any], field: str, values: tuple[str, ...]) -> None:
-    if field not in given:
-        return
-    if not values:
-        if field == "response_format":
-            raise invalid(
-                f"{rules.name} always answers with {rules.default_response_format} and does not take "
-                "'response_format'; leave it out.",
-                param=field,
-            )
-        raise invalid(f"{rules.name} does not take '{field}'; leave it out.", param=field)
-    if given[field] not in values:
-        raise invalid(
-            f"{rules.name} does not take {field}={given[field]!r}; it takes {', '.join(values)}.", param=field
-        )
+def _integer(value: object) -> int:
+    return int(value) if isinstance(value, int | float | str) else 0
 
 
-def _flag(rules: ModelRules, given: Mapping[str, Any], field: str, supported: bool) -> None:
-    if field in given and not supported:
-        raise invalid(f"{rules.name} does not take '{field}'; leave it out.", param=field)
-
-
-def _size(rules: ModelRules, size: str, inputs: Sequence[DecodedImage]) -> tuple[int, int]:
-    reason = rules.why_size_not(size)
-    if reason is not None:
-        raise invalid(reason + ".", param="size")
+def _size(size: str, inputs: Sequence[DecodedImage]) -> tuple[int, int]:
     parsed = parse_size(size)
     if parsed is not None:
         return parsed
-    default = parse_size(rules.default_size)
-    if default is not None and rules.default_size != size:
-        return default
-    if inputs:
+    if inputs:  # auto: follow the first image's shape
         width, height = inputs[0].image.size
         if width > height * 1.2:
             return LANDSCAPE
@@ -178,60 +131,8 @@ def _size(rules: ModelRules, size: str, inputs: Sequence[DecodedImage]) -> tuple
     return AUTO_SIZE
 
 
-def _reported_quality(quality: str) -> str:
-    return quality if quality in ("low", "medium", "high") else "high" if quality == "hd" else "medium"
-
-
-def _check_inputs(
-    rules: ModelRules, operation: Operation, images: Sequence[DecodedImage], mask: DecodedImage | None
-) -> Sequence[DecodedImage]:
-    if operation == "generations":
-        return ()
-    limits = rules.inputs
-    if limits is None:  # rules without inputs never serve edits or variations (checked on load)
-        raise ApiError(400, f"{rules.name} takes no input images.", param="image")
-    if len(images) > limits.max_images:
-        raise invalid(
-            f"{rules.name} takes at most {limits.max_images} input image(s); {len(images)} were sent.",
-            param="image",
-        )
-    for item in images:
-        _check_file(rules.name, item, limits.formats, limits.max_bytes)
-        if limits.square and item.image.width != item.image.height:
-            raise invalid(
-                f"{rules.name} needs square images; {item.upload.filename or item.upload.field} is "
-                f"{item.image.width}x{item.image.height}.",
-                param=item.upload.field,
-            )
-    if mask is not None:
-        mask_limits = rules.mask
-        if mask_limits is not None:
-            _check_file(rules.name, mask, mask_limits.formats, mask_limits.max_bytes)
-        if mask.image.mode not in ("RGBA", "LA", "PA") and "transparency" not in mask.image.info:
-            raise invalid(
-                "The mask needs an alpha channel (RGBA or LA): alpha 0 marks what to repaint.", param="mask"
-            )
-        if images and mask.image.size != images[0].image.size:
-            first = images[0].image
-            raise invalid(
-                f"The mask is {mask.image.width}x{mask.image.height} but the first image is "
-                f"{first.width}x{first.height}; they must be the same size.",
-                param="mask",
-            )
-    return images
-
-
-def _check_file(model: str, item: DecodedImage, formats: tuple[str, ...], max_bytes: int) -> None:
-    name = item.upload.filename or item.upload.field
-    if item.format not in formats:
-        raise invalid(
-            f"{model} takes {', '.join(formats)} images; {name} is {item.format}.",
-            param=item.upload.field,
-            code="invalid_image_format",
-        )
-    if item.size_bytes > max_bytes:
-        raise invalid(
-            f"{name} is {item.size_bytes} bytes; {model} takes files of at most {max_bytes} bytes.",
-            param=item.upload.field,
-            code="image_too_large",
-        )
+def _reported_quality(quality: str, reportable: tuple[str, ...]) -> str:
+    if quality in reportable:
+        return quality
+    # What the reference server makes of the values its answers cannot name (auto, standard, hd).
+    return "high" if quality == "hd" else "medium"

@@ -5,6 +5,9 @@ from __future__ import annotations
 from .painter import PaintSpec, edit, encode, paint, vary
 from .policy import Job
 
+# The operations the painter knows how to answer; others in the contract get a 501.
+PAINTED = frozenset({"generations", "edits", "variations"})
+
 
 def spec_for(job: Job, index: int) -> PaintSpec:
     """What the painter needs to draw image `index` of `job`."""

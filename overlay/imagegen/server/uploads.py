@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from ..contract import FormFile
 from .errors import invalid
-from .validation import Upload
 
 # (magic, offset, format name as the rules write it)
 _SIGNATURES = (
@@ -25,7 +25,7 @@ _GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 class DecodedImage:
     """An uploaded image, decoded."""
 
-    upload: Upload
+    upload: FormFile
     format: str
     image: Image.Image
 
@@ -42,7 +42,7 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def decode_upload(upload: Upload, max_pixels: int) -> DecodedImage:
+def decode_upload(upload: FormFile, max_pixels: int) -> DecodedImage:
     """Decode one uploaded file, refusing non-images, lying types and oversized pictures."""
     label = f"'{upload.field}' (file {upload.filename!r})" if upload.filename else f"'{upload.field}'"
     found = sniff_format(upload.data)

@@ -1,29 +1,41 @@
-"""Request validation against the contract itself (openapi/images.yaml, with jsonschema).
+"""Validation of request bodies against the contract's schemas, with jsonschema.
 
-JSON bodies are checked as they are. Multipart forms are first turned into the JSON the schema
-describes: text fields are converted to the declared type (so `n=2` becomes 2), and uploaded
-files stand in as strings, with a separate check that file fields hold files and text fields
-hold text.
+JSON bodies are checked as they are. Multipart forms are first turned into the JSON their
+schema describes: text fields are converted to the declared type (so `n=2` becomes 2), and
+uploaded files stand in as placeholders, with a separate check that file fields hold files and
+text fields hold text. Problems are `RequestInvalid` errors naming the field; the reference server
+answers them in the OpenAI error envelope, the conformance runner uses them to judge what it sent.
+
+jsonschema is imported on first use: it comes with the `server` and `conformance` extras.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from .operations import fields_of
 
-from ..contract import _parsed_contract
-from .errors import ApiError, invalid
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 FILE_PLACEHOLDER = "<file>"
 
 
+class RequestInvalid(ValueError):
+    """A request body breaks the contract: a message for people, the field at fault, a code."""
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
 @dataclass(frozen=True)
-class Upload:
+class FormFile:
     """One uploaded file of a multipart form."""
 
     field: str
@@ -32,97 +44,71 @@ class Upload:
     data: bytes
 
 
-FormValue = str | Upload
+FormValue = str | FormFile
 
 
-class ContractValidator:
+class RequestValidator:
     """Checks bodies against the request schemas of one OpenAPI document."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        self._components = document["components"]
+        self._document = document
         self._validators: dict[str, jsonschema.Draft202012Validator] = {}
 
     def _validator(self, schema_name: str) -> jsonschema.Draft202012Validator:
         if schema_name not in self._validators:
-            root = {"$ref": f"#/components/schemas/{schema_name}", "components": self._components}
+            import jsonschema
+
+            root = {"$ref": f"#/components/schemas/{schema_name}", "components": self._document["components"]}
             self._validators[schema_name] = jsonschema.Draft202012Validator(root)
         return self._validators[schema_name]
 
+    def errors(self, schema_name: str, instance: Any) -> list[str]:
+        """The messages of every way `instance` breaks components/schemas/`schema_name`."""
+        return [str(error.message) for error in self._validator(schema_name).iter_errors(instance)]
+
     def check_json(self, schema_name: str, body: Any) -> dict[str, Any]:
-        """`body` if it satisfies components/schemas/`schema_name`, else a 400 naming the field."""
+        """`body` if it satisfies components/schemas/`schema_name`, else RequestInvalid naming the field."""
+        from jsonschema.exceptions import best_match
+
         if not isinstance(body, dict):
-            raise invalid("The request body must be a JSON object.")
+            raise RequestInvalid("The request body must be a JSON object.")
         error = best_match(self._validator(schema_name).iter_errors(body))
         if error is not None:
-            raise _as_api_error(error)
+            raise _as_problem(error)
         return body
 
     def check_form(self, schema_name: str, form: Sequence[tuple[str, FormValue]]) -> dict[str, Any]:
-        """The form as the JSON its schema describes (files as placeholders), or a 400."""
-        properties = self._components["schemas"][schema_name].get("properties", {})
+        """The form as the JSON its schema describes (files as placeholders), or RequestInvalid."""
+        declared = {info.name: info for info in fields_of(self._document, schema_name)}
         document: dict[str, Any] = {}
         for name, value in form:
-            declared = properties.get(name)
-            if not isinstance(declared, Mapping):
+            info = declared.get(name)
+            if info is None:
                 # Fields the contract does not know (or forbids) pass as text; the schema decides.
-                if isinstance(value, Upload):
-                    raise invalid(f"Unexpected file in field '{name}'.", param=name)
+                if isinstance(value, FormFile):
+                    raise RequestInvalid(f"Unexpected file in field '{name}'.", param=name)
                 document.setdefault(name, value)
                 continue
-            if declared.get("type") == "array":
-                _expect_file(name, value, _is_binary(declared.get("items", {})))
-                document.setdefault(name, []).append(FILE_PLACEHOLDER)
+            if info.kind == "array":
+                _expect_file(name, value, info.binary)
+                document.setdefault(name, []).append(
+                    FILE_PLACEHOLDER if isinstance(value, FormFile) else value
+                )
                 continue
             if name in document:
-                raise invalid(f"Field '{name}' was sent more than once.", param=name)
-            _expect_file(name, value, _is_binary(declared))
-            kind = self._type_of(declared)
-            document[name] = FILE_PLACEHOLDER if isinstance(value, Upload) else _coerce(value, kind)
+                raise RequestInvalid(f"Field '{name}' was sent more than once.", param=name)
+            _expect_file(name, value, info.binary)
+            document[name] = FILE_PLACEHOLDER if isinstance(value, FormFile) else _coerce(value, info.kind)
         return self.check_json(schema_name, document)
-
-    def _type_of(self, schema: Mapping[str, Any]) -> str | None:
-        if "$ref" in schema:
-            return self._type_of(self._components["schemas"][schema["$ref"].rsplit("/", 1)[-1]])
-        kind = schema.get("type")
-        if isinstance(kind, str):
-            return kind
-        examples = [schema["const"]] if "const" in schema else list(schema.get("enum", []))[:1]
-        if examples:  # a const or enum without "type": the type of its value
-            value = examples[0]
-            return {bool: "boolean", int: "integer", float: "number", str: "string"}.get(type(value))
-        for alternative in schema.get("anyOf", []):
-            found = self._type_of(alternative)
-            if found not in (None, "null"):
-                return found
-        return None
-
-
-@cache
-def _packaged() -> ContractValidator:
-    return ContractValidator(_parsed_contract())
-
-
-def check_json(schema_name: str, body: Any) -> dict[str, Any]:
-    """Check a JSON body against the packaged contract (see ContractValidator.check_json)."""
-    return _packaged().check_json(schema_name, body)
-
-
-def check_form(schema_name: str, form: Sequence[tuple[str, FormValue]]) -> dict[str, Any]:
-    """Check a multipart form against the packaged contract (see ContractValidator.check_form)."""
-    return _packaged().check_form(schema_name, form)
-
-
-def _is_binary(schema: Mapping[str, Any]) -> bool:
-    return schema.get("format") == "binary"
 
 
 def _expect_file(name: str, value: FormValue, wants_file: bool) -> None:
-    if wants_file and not isinstance(value, Upload):
-        raise invalid(
+    if wants_file and not isinstance(value, FormFile):
+        raise RequestInvalid(
             f"'{name}' must be a file upload (a part with a filename), not a text field.", param=name
         )
-    if not wants_file and isinstance(value, Upload):
-        raise invalid(f"'{name}' must be a text field, not a file upload.", param=name)
+    if not wants_file and isinstance(value, FormFile):
+        raise RequestInvalid(f"'{name}' must be a text field, not a file upload.", param=name)
 
 
 def _coerce(text: FormValue, kind: str | None) -> Any:
@@ -141,15 +127,15 @@ def _coerce(text: FormValue, kind: str | None) -> Any:
     return text
 
 
-def _as_api_error(error: ValidationError) -> ApiError:
+def _as_problem(error: ValidationError) -> RequestInvalid:
     param = _param_of(error)
     if error.validator == "required":
-        return invalid(
+        return RequestInvalid(
             f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
         )
     if error.validator in ("anyOf", "oneOf") and not error.absolute_path:
-        return invalid(_alternatives_message(error), param=param)
-    return invalid(f"Invalid '{param or 'body'}': {_short(error)}.", param=param, code="invalid_value")
+        return RequestInvalid(_alternatives_message(error), param=param)
+    return RequestInvalid(f"Invalid '{param or 'body'}': {_short(error)}.", param=param, code="invalid_value")
 
 
 def _keyword_value(error: ValidationError) -> list[Any]:
