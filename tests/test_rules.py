@@ -238,6 +238,17 @@ def test_upload_rules_name_the_file() -> None:
     ]
 
 
+def test_an_upload_a_model_refuses_is_named() -> None:
+    data = copy.deepcopy(DOC["x-imagegen-models"]["models"]["gpt-image-1.5"])
+    data["fields"]["mask"] = False
+    catalog = CATALOG.with_models(model_from("no-masks", {**data, "operations": ["edits"]}))
+    image = UploadFacts("image", "image", "cat.png", "png", 64, 48, 1000, False)
+    mask = UploadFacts("mask", "mask", "mask.png", "png", 64, 48, 100, True)
+    found = violations("edits", {"model": "no-masks"}, [image, mask], catalog=catalog)
+    assert [v.message for v in found] == ["no-masks takes no mask; leave mask.png out."]
+    assert violations("edits", {"model": "no-masks"}, [image], catalog=catalog) == []
+
+
 def test_every_server_checks_the_mask_whatever_the_model() -> None:
     image = UploadFacts("image", "image", "cat.png", "png", 64, 48, 1000, False)
     mask = UploadFacts("mask", "mask", "mask.png", "png", 32, 32, 100, True)

@@ -29,7 +29,7 @@ def check_request(
 
     With `catalog=None` only the rules every server shares are checked (about masks).
     """
-    facts = [fact for role, items in (uploads or {}).items() for fact in _facts(role, items)]
+    facts = [fact for role, items in uploads.items() for fact in _facts(role, items)] if uploads else []
     found = violations(operation, body, facts, catalog=catalog or _NO_MODELS, lenient=True)
     if not found:
         return

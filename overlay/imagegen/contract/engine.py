@@ -59,7 +59,7 @@ def violations(
     lenient: bool = False,
 ) -> list[Violation]:
     """Every rule `body` (and its `uploads`) breaks for its model, in the order they are checked."""
-    found = _shared_upload_rules(uploads)
+    found = _shared_upload_rules(uploads) if uploads else []
     name = body.get("model")
     model = catalog.get(name) if isinstance(name, str) else None
     if model is None and not lenient:
@@ -71,8 +71,9 @@ def violations(
     if not model.supports(operation):
         able = ", ".join(m.name for m in catalog.serving(operation)) or "none"
         return [Violation("model", name, f"{model.name} does not serve {operation}; models that do: {able}.")]
+    rules = model.fields
     for field, value in body.items():
-        rule = model.rule(field)
+        rule = rules.get(field)
         if rule is None or value is None:
             continue
         if lenient and not _knowable(catalog, model, field, rule, value):
@@ -80,11 +81,13 @@ def violations(
         problem = _field_problem(model, field, rule, value)
         if problem is not None:
             found.append(problem)
-    for constraint in (*catalog.constraints, *model.constraints):
-        broken = _constraint_problem(model, constraint, body)
-        if broken is not None:
-            found.append(broken)
-    found.extend(_model_upload_rules(model, uploads))
+    for constraints in (catalog.constraints, model.constraints):
+        for constraint in constraints:
+            broken = _constraint_problem(model, constraint, body)
+            if broken is not None:
+                found.append(broken)
+    if uploads:
+        found.extend(_model_upload_rules(model, uploads))
     return found
 
 
@@ -232,7 +235,7 @@ def _model_upload_rules(model: ModelRules, uploads: Sequence[UploadFacts]) -> li
     found = []
     images = [upload for upload in uploads if upload.role == IMAGE]
     image_rule = model.upload(IMAGE)
-    if image_rule is not None and len(images) > image_rule.max_count:
+    if image_rule is not None and image_rule.taken and len(images) > image_rule.max_count:
         most = image_rule.max_count
         found.append(
             Violation(
@@ -254,6 +257,8 @@ def _model_upload_rules(model: ModelRules, uploads: Sequence[UploadFacts]) -> li
 
 def _upload_problem(model: str, upload: UploadFacts, rule: UploadRule) -> Violation | None:
     label, kind = upload.label, "masks" if upload.role == MASK else "images"
+    if not rule.taken:
+        return Violation(upload.field, label, f"{model} takes no {upload.role}; leave {label} out.")
     if upload.format is not None and upload.format not in rule.formats:
         names = [_name(name) for name in rule.formats]
         listed = f"{', '.join(names[:-1])} or {names[-1]}" if len(names) > 1 else names[0]

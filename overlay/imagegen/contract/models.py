@@ -89,6 +89,8 @@ class UploadRule:
     max_bytes: int
     max_count: int = 1
     square: bool = False
+    taken: bool = True
+    """False when the model takes no upload of this role at all (`mask: false`)."""
 
 
 @dataclass(frozen=True)
@@ -333,8 +335,10 @@ def _field_shape() -> Mapping[str, Any]:
 
 
 def _upload(rule: Any, where: str) -> UploadRule | None:
-    if rule is False or rule is True:
-        return None
+    if rule is True:
+        return None  # taken as the contract allows
+    if rule is False:
+        return UploadRule(formats=(), max_bytes=0, taken=False)
     if not isinstance(rule, Mapping) or "formats" not in rule or "max_bytes" not in rule:
         raise RulesError(f"{where}: needs formats and max_bytes")
     try:
