@@ -122,15 +122,16 @@ def test_an_unreadable_file_is_a_usage_error_without_a_traceback(tmp_path: Path)
         assert "Traceback" not in done.stderr
 
 
-def test_a_reader_that_stops_early_is_not_an_error() -> None:
+@pytest.mark.parametrize("command", ["contract --json", "contract", "models --json", "models"])
+def test_a_reader_that_stops_early_is_not_an_error(command: str) -> None:
     done = subprocess.run(
-        f"{IMAGEGEN} contract --json | head -n 1",
+        f"{IMAGEGEN} {command} | head -n 1",
         shell=True,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.stdout == "{\n"
+    assert len(done.stdout.splitlines()) == 1
     assert "Traceback" not in done.stderr
     assert "BrokenPipe" not in done.stderr

@@ -27,7 +27,7 @@ from .contract.operations import JSON, MULTIPART
 from .uploads import PreparedUpload
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs a microsecond more per call
 class Call:
     """A request ready to send (without auth, retries or timeouts, which the client adds)."""
 
@@ -49,9 +49,8 @@ def json_call(
     project: str | None,
 ) -> Call:
     """`operation` with `body` as JSON, on the generated endpoint's route and headers."""
-    kwargs = dict(_route(contract, operation, organization, project))
-    kwargs["json"] = dict(body)
-    return _call(operation, kwargs, body)
+    route = _route(contract, operation, organization, project)
+    return _call(operation, {"url": route["url"], "headers": route["headers"], "json": dict(body)}, body)
 
 
 def _route(
@@ -125,12 +124,11 @@ def _file_parts(
 
 def _call(operation: OperationInfo, kwargs: dict[str, Any], body: Mapping[str, Any]) -> Call:
     n = body.get("n", 1)
-    headers = kwargs.get("headers", {})
     return Call(
         operation=operation.name,
         method=operation.method,
         path=str(kwargs["url"]),
-        headers=dict(headers),
+        headers=kwargs.get("headers", {}),  # read, never changed: the client merges into a new dict
         json=kwargs.get("json"),
         files=kwargs.get("files"),
         stream=body.get("stream") is True,

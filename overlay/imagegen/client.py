@@ -269,7 +269,8 @@ def _fields(fields: Mapping[str, Any], extra: Any) -> dict[str, Any]:
                 f"extra_body must be a mapping of field names to values, not {type(extra).__name__}"
             )
         body.update(extra)
-    return {key: value for key, value in body.items() if value is not None}
+        return {key: value for key, value in body.items() if value is not None}
+    return body
 
 
 def _body(
@@ -281,10 +282,14 @@ def _body(
         base = {"prompt": prompt}
     else:
         raise TypeError(f"prompt must be a string or an ImageDescription, not {type(prompt).__name__}")
-    base.update({key: value for key, value in fields.items() if value is not None})
+    for key, value in fields.items():
+        if value is not None:
+            base[key] = value
     if stream:
         base["stream"] = True
-    return _fields(base, extra)
+    if extra:
+        return _fields(base, extra)
+    return {key: value for key, value in base.items() if value is not None} if None in base.values() else base
 
 
 def _uploads(image: ImageInput | Sequence[ImageInput], *, role: str = IMAGE) -> list[PreparedUpload]:
@@ -502,23 +507,30 @@ class ImagesClient(_ClientCore):
         self, request: httpx.Request, policy: RetryPolicy, timeout: httpx.Timeout, *, stream: bool
     ) -> httpx.Response:
         request.extensions["timeout"] = timeout.as_dict()
+        debug = logger.isEnabledFor(logging.DEBUG)
         for attempt in range(policy.max_retries + 1):
             last = attempt == policy.max_retries
-            started = time.monotonic()
+            started = time.monotonic() if debug else 0.0
             try:
-                response = self._http.send(request, stream=True)
-                if response.is_success and stream:
-                    _log(request, response, started)
-                    return response
-                content = response.read()  # a connection dropped here is retried like any other
-                response.close()
+                if stream:
+                    response = self._http.send(request, stream=True)
+                    if response.is_success:
+                        if debug:
+                            _log(request, response, started)
+                        return response
+                    content = response.read()  # a connection dropped here is retried like any other
+                    response.close()
+                else:
+                    response = self._http.send(request)  # reads the body (a drop there is retried too)
+                    content = response.content
             except httpx.TransportError as error:
                 failure: ImagesError = _transport_error(error, request)
                 if last:
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
-                _log(request, response, started)
+                if debug:
+                    _log(request, response, started)
                 if response.is_success:
                     return response
                 failure = error_for_status(response.status_code, content, response.headers, self._secrets())
@@ -700,23 +712,30 @@ class AsyncImagesClient(_ClientCore):
         self, request: httpx.Request, policy: RetryPolicy, timeout: httpx.Timeout, *, stream: bool
     ) -> httpx.Response:
         request.extensions["timeout"] = timeout.as_dict()
+        debug = logger.isEnabledFor(logging.DEBUG)
         for attempt in range(policy.max_retries + 1):
             last = attempt == policy.max_retries
-            started = time.monotonic()
+            started = time.monotonic() if debug else 0.0
             try:
-                response = await self._http.send(request, stream=True)
-                if response.is_success and stream:
-                    _log(request, response, started)
-                    return response
-                content = await response.aread()  # a connection dropped here is retried like any other
-                await response.aclose()
+                if stream:
+                    response = await self._http.send(request, stream=True)
+                    if response.is_success:
+                        if debug:
+                            _log(request, response, started)
+                        return response
+                    content = await response.aread()  # a connection dropped here is retried like any other
+                    await response.aclose()
+                else:
+                    response = await self._http.send(request)  # reads the body (a drop there is retried too)
+                    content = response.content
             except httpx.TransportError as error:
                 failure: ImagesError = _transport_error(error, request)
                 if last:
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
-                _log(request, response, started)
+                if debug:
+                    _log(request, response, started)
                 if response.is_success:
                     return response
                 failure = error_for_status(response.status_code, content, response.headers, self._secrets())
@@ -741,8 +760,6 @@ async def _async_wait(seconds: float) -> None:
 
 
 def _log(request: httpx.Request, response: httpx.Response, started: float) -> None:
-    if not logger.isEnabledFor(logging.DEBUG):
-        return
     # Method, path, status, time and request id only: never headers, which carry the key.
     logger.debug(
         "%s %s -> %d in %.3f s (request id %s)",

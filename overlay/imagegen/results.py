@@ -34,7 +34,7 @@ class InvalidImageDataError(ImagesError):
     """An image in the answer cannot be read (bad base64, or bytes that are not an image)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RawResponse:
     """The HTTP answer a result came from. `content` is kept only when asked (raw_response=True)."""
 

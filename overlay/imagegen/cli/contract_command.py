@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .output import write_stdout as _write
+
 if TYPE_CHECKING:
     from ..contract import Contract
 
@@ -87,13 +89,14 @@ def _show(*, as_json: bool, indent: int) -> int:
         return 0
     lines = [f"{contract.document.get('info', {}).get('title', 'contract')} {contract.version}", ""]
     width = max(len(operation.label) for operation in contract.operations)
+    names = max(len(operation.name) for operation in contract.operations)
+    ids = max(len(operation.id) for operation in contract.operations)
     lines.append("operations:")
     for operation in contract.operations:
         bodies = ", ".join(operation.bodies) or "no body"
         streams = "; streams" if operation.streams else ""
-        lines.append(
-            f"  {operation.label:<{width}}  {operation.name:<12} {operation.id}  ({bodies}{streams})"
-        )
+        named = f"{operation.name:<{names}}  {operation.id:<{ids}}"
+        lines.append(f"  {operation.label:<{width}}  {named}  {bodies}{streams}")
     try:
         catalog = contract.catalog
     except RulesError as error:
@@ -143,20 +146,3 @@ def _compare(args: argparse.Namespace) -> int:
         _write(render_comparison(comparison, official_label=str(args.official), ours_label=ours.source))
     every = [*comparison.ours_lacks, *comparison.official_lacks, *comparison.differs]
     return 1 if args.fail_on != "never" and breaking(every, args.fail_on) else 0
-
-
-def _write(text: str) -> None:
-    """Write to standard output; a reader that stops early (`| head`) is not an error."""
-    try:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_stdout()
-
-
-def _quiet_stdout() -> None:
-    import os
-
-    # Python would complain again when it flushes stdout at exit: point it at /dev/null.
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())

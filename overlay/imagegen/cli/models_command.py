@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..contract import FieldRule, ModelRules, UploadRule, default_catalog
+from .output import write_stdout
 
 
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
@@ -37,9 +38,9 @@ def show_models(names: Sequence[str], *, as_json: bool) -> int:
         chosen.append(rules)
     chosen = chosen or list(catalog)
     if as_json:
-        print(json.dumps({model.name: model.data for model in chosen}, indent=2))
+        write_stdout(json.dumps({model.name: model.data for model in chosen}, indent=2) + "\n")
         return 0
-    print("\n".join(describe(rules) for rules in chosen), end="")
+    write_stdout("\n".join(describe(rules) for rules in chosen))
     return 0
 
 

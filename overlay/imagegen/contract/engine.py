@@ -76,10 +76,8 @@ def violations(
         rule = rules.get(field)
         if rule is None or value is None:
             continue
-        if lenient and not _knowable(catalog, model, field, rule, value):
-            continue
         problem = _field_problem(model, field, rule, value)
-        if problem is not None:
+        if problem is not None and not (lenient and not _knowable(catalog, model, field, rule, value)):
             found.append(problem)
     for constraints in (catalog.constraints, model.constraints):
         for constraint in constraints:
@@ -156,6 +154,8 @@ def _field_problem(model: ModelRules, field: str, rule: FieldRule, value: Any) -
 
 
 def _listed(value: Any, values: tuple[Any, ...]) -> bool:
+    if type(value) is str:  # the common case: a string is never equal to a number or a boolean
+        return value in values
     # `True in (1,)` holds in Python; in JSON a boolean is never a number.
     return any(value == v and isinstance(value, bool) == isinstance(v, bool) for v in values)
 
