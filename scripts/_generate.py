@@ -303,11 +303,28 @@ def differences(expected: Path, actual: Path) -> list[str]:
     return sorted(found)
 
 
+def consistent(document: Json) -> bool:
+    """Print the contract's consistency problems (imagegen contract check); False on an error."""
+    from imagegen.contract import Contract, ContractError
+    from imagegen.contract.lint import lint
+
+    try:
+        problems = lint(Contract(document, source=str(CONTRACT.relative_to(ROOT))))
+    except ContractError as error:
+        print(f"scripts/generate: {error}", file=sys.stderr)
+        return False
+    for problem in problems:
+        print(f"scripts/generate: {problem}", file=sys.stderr)
+    return not any(problem.severity == "error" for problem in problems)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/generate", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail, listing files, if generated/ is stale")
     parser.add_argument("--lenient", type=Path, metavar="FILE", help="also write the generator input to FILE")
     args = parser.parse_args(argv)
+    if not consistent(read_yaml(CONTRACT)):
+        return 1
 
     with tempfile.TemporaryDirectory(prefix="imagegen-generate-") as tmp:
         fresh = generate_into(Path(tmp), args.lenient)

@@ -151,3 +151,16 @@ def test_request_applies_the_model_rules_too() -> None:
         pytest.raises(RequestRulesError, match="n up to 1"),
     ):
         client.request("createImage", body={"prompt": "x", "model": "dall-e-3", "n": 2})
+
+
+def test_the_memo_of_passed_checks_never_hides_a_broken_rule() -> None:
+    from imagegen import RequestRulesError
+    from imagegen.checks import check_request
+
+    catalog = default_contract().catalog
+    good = {"prompt": "p", "model": "dall-e-3", "n": 1}
+    for _ in range(2):  # the second time from the memo
+        check_request("generations", good, catalog=catalog)
+    for bad in ({**good, "n": 2}, {**good, "size": "256x256"}, {**good, "prompt": "x" * 4001}):
+        with pytest.raises(RequestRulesError):
+            check_request("generations", bad, catalog=catalog)

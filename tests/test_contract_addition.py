@@ -53,6 +53,7 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert stale.returncode == 1, "the addition changes the generated code"
     generated = run(sys.executable, str(copy_root / "scripts" / "_generate.py"), cwd=copy_root)
     assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "warning" not in generated.stderr, generated.stderr  # a consistent addition
 
     python_path = os.pathsep.join([str(copy_root / "overlay"), str(copy_root / "generated"), str(SUPPORT)])
     probe = run(

@@ -165,3 +165,26 @@ def test_lenient_copy_drops_what_the_generator_cannot_do() -> None:
 def test_the_strict_contract_is_shipped_unchanged() -> None:
     shipped = json.loads((ROOT / "generated" / "imagegen_api" / "openapi.json").read_text())
     assert shipped == yaml.safe_load((ROOT / "openapi" / "images.yaml").read_text())
+
+
+def test_generation_warns_of_values_answers_cannot_report_and_stops_on_errors(project_copy: Path) -> None:
+    def ultra_quality(document: dict[str, Any]) -> None:
+        document["components"]["schemas"]["ImageQuality"]["enum"].append("ultra")
+        document["x-imagegen-models"]["models"]["gpt-image-1.5"]["fields"]["quality"]["values"].append(
+            "ultra"
+        )
+
+    edit_contract(project_copy, ultra_quality)
+    script = str(project_copy / "scripts" / "_generate.py")
+    warned = run(sys.executable, script, cwd=project_copy)
+    assert warned.returncode == 0, warned.stderr
+    assert "warning: x-imagegen-models.models.gpt-image-1.5.fields.quality" in warned.stderr
+    assert "which its generations answers cannot report" in warned.stderr
+
+    def typo(document: dict[str, Any]) -> None:
+        document["x-imagegen-models"]["models"]["dall-e-3"]["fields"]["qualty"] = {"values": ["hd"]}
+
+    edit_contract(project_copy, typo)
+    refused = run(sys.executable, script, cwd=project_copy)
+    assert refused.returncode == 1
+    assert "error: x-imagegen-models.models.dall-e-3.fields.qualty" in refused.stderr

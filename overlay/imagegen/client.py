@@ -488,10 +488,15 @@ class ImagesClient(_ClientCore):
         if call.stream:
             return ImageStream(response, event_reader(call.expected_images, self._image_from_b64))
         answer = self._answer(response, response.content)
-        images = [
-            GeneratedImage(index=i, b64_json=b64, url=url, revised_prompt=revised, download=self._download)
-            for i, (b64, url, revised) in enumerate(image_sources(answer))
-        ]
+        sources = image_sources(answer)  # checked now: a malformed answer fails the call
+        download = self._download
+
+        def images() -> list[GeneratedImage]:
+            return [
+                GeneratedImage(index=i, b64_json=b64, url=url, revised_prompt=revised, download=download)
+                for i, (b64, url, revised) in enumerate(sources)
+            ]
+
         return ImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
     def _image_from_b64(self, index: int, b64: str) -> GeneratedImage:
@@ -692,12 +697,15 @@ class AsyncImagesClient(_ClientCore):
         if call.stream:
             return AsyncImageStream(response, event_reader(call.expected_images, self._image_from_b64))
         answer = self._answer(response, response.content)
-        images = [
-            AsyncGeneratedImage(
-                index=i, b64_json=b64, url=url, revised_prompt=revised, download=self._download
-            )
-            for i, (b64, url, revised) in enumerate(image_sources(answer))
-        ]
+        sources = image_sources(answer)  # checked now: a malformed answer fails the call
+        download = self._download
+
+        def images() -> list[AsyncGeneratedImage]:
+            return [
+                AsyncGeneratedImage(index=i, b64_json=b64, url=url, revised_prompt=revised, download=download)
+                for i, (b64, url, revised) in enumerate(sources)
+            ]
+
         return AsyncImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
     def _image_from_b64(self, index: int, b64: str) -> AsyncGeneratedImage:

@@ -184,10 +184,25 @@ class _ResultBase(Generic[ImageT]):
     `ImagesResponse` model when first read, not on every call.
     """
 
-    def __init__(self, images: list[ImageT], answer: Mapping[str, Any], response: RawResponse) -> None:
-        self.images: list[ImageT] = images
+    def __init__(
+        self,
+        images: list[ImageT] | Callable[[], list[ImageT]],
+        answer: Mapping[str, Any],
+        response: RawResponse,
+    ) -> None:
+        # A callable makes the image objects on first use: a caller that only wants the
+        # answer's fields (or one image of ten) does not pay for the others.
+        self._made: list[ImageT] | None = None if callable(images) else images
+        self._make: Callable[[], list[ImageT]] | None = images if callable(images) else None
         self.response = response
         self._answer = answer
+
+    @property
+    def images(self) -> list[ImageT]:
+        """The images of the answer, in order."""
+        if self._made is None:
+            self._made = self._make() if self._make is not None else []
+        return self._made
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(images={self.images!r}, request_id={self.request_id!r})"
