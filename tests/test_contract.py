@@ -48,9 +48,8 @@ def test_the_packaged_contract_is_the_yaml_contract() -> None:
 
 
 def test_every_operation_is_there_with_its_id() -> None:
-    assert {
-        op["operationId"]: path for path, item in DOC["paths"].items() for op in item.values()
-    } == OPERATIONS
+    found = {op["operationId"]: path for path, item in DOC["paths"].items() for op in item.values()}
+    assert found.items() >= OPERATIONS.items()  # these three at least; a new one may be added
 
 
 @pytest.mark.parametrize(
@@ -78,7 +77,7 @@ def test_every_operation_is_there_with_its_id() -> None:
     ],
 )
 def test_every_request_field_is_in_the_contract(path: str, media: str, fields: str) -> None:
-    assert set(body_schema(path, media)["properties"]) == set(fields.split())
+    assert set(body_schema(path, media)["properties"]) >= set(fields.split())  # more may be added
 
 
 def test_edit_uploads_take_1_to_16_image_parts_or_one_image_part() -> None:
@@ -145,7 +144,10 @@ def test_variations_do_not_stream() -> None:
     }
 
 
-@pytest.mark.parametrize("path", list(OPERATIONS.values()))
+EVERY_PATH = [path for path, item in DOC["paths"].items() if "post" in item]  # the whole contract
+
+
+@pytest.mark.parametrize("path", EVERY_PATH)
 def test_every_operation_answers_errors_in_the_envelope(path: str) -> None:
     responses = operation(path)["responses"]
     for status in [*ERROR_STATUSES, "default"]:
@@ -155,7 +157,7 @@ def test_every_operation_answers_errors_in_the_envelope(path: str) -> None:
         assert "Retry-After" in resolve(responses[status])["headers"], status
 
 
-@pytest.mark.parametrize("path", list(OPERATIONS.values()))
+@pytest.mark.parametrize("path", EVERY_PATH)
 def test_every_operation_takes_auth_and_the_optional_headers(path: str) -> None:
     names = {resolve(p)["name"]: resolve(p)["required"] for p in operation(path)["parameters"]}
     assert names == {"OpenAI-Organization": False, "OpenAI-Project": False, "Idempotency-Key": False}

@@ -30,8 +30,9 @@ def add_to(document: dict[str, Any]) -> dict[str, Any]:
         "anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}],
         "description": "Makes the same request give the same images.",
     }
-    schemas["ImageQuality"]["enum"].append(NEW_QUALITY)
-    schemas["ResultQuality"]["enum"].append(NEW_QUALITY)
+    for name in ("ImageQuality", "ResultQuality"):
+        if NEW_QUALITY not in schemas[name]["enum"]:
+            schemas[name]["enum"].append(NEW_QUALITY)
     schemas["CreateImageUpscaleRequest"] = {
         "type": "object",
         "description": "The multipart form of an upscale request.",
