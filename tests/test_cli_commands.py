@@ -479,7 +479,7 @@ def test_a_wrong_token_exits_1_with_status_401(base_url: str, tmp_path: Path) ->
 
 def test_a_server_that_is_down_exits_1_naming_the_address(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{closed_port()}/v1"
-    done = imagegen(*generate(url, tmp_path, "--retries", "0"))
+    done = imagegen(*generate(url, tmp_path, "--max-retries", "0"))
     assert done.returncode == 1
     assert f"could not get an answer from POST {url}/images/generations" in done.stderr
     assert "Connection refused" in done.stderr
@@ -497,11 +497,11 @@ def test_get_images_on_a_server_that_is_down_exits_1_naming_the_address() -> Non
 @pytest.mark.parametrize("command", ["generate", "openai GetImages"])
 def test_negative_retries_is_a_usage_error(base_url: str, root: str, tmp_path: Path, command: str) -> None:
     if command == "generate":
-        done = imagegen(*generate(base_url, tmp_path, "--retries", "-1"))
+        done = imagegen(*generate(base_url, tmp_path, "--max-retries", "-1"))
     else:
         done = imagegen(*get_images(root, "--retries", "-1"))
     assert done.returncode == 2, done.stdout
-    assert "--retries" in done.stderr
+    assert ("--max-retries" if command == "generate" else "--retries") in done.stderr
     assert done.stdout == ""
 
 
@@ -542,7 +542,7 @@ def test_the_token_never_appears_in_any_output(base_url: str, root: str, tmp_pat
         imagegen(*generate(base_url, tmp_path, "-v", *DALL_E_3_TWO_IMAGES, "--no-check")),
         imagegen(*generate(base_url, tmp_path, "-v", "--json", "--b64", "--response-format", "b64_json")),
         imagegen(*get_images(root, "--adv_response")),
-        imagegen(*generate(f"http://127.0.0.1:{closed_port()}/v1", tmp_path, "-v", "--retries", "0")),
+        imagegen(*generate(f"http://127.0.0.1:{closed_port()}/v1", tmp_path, "-v", "--max-retries", "0")),
     ]
     assert [done.returncode for done in runs] == [0, 0, 1, 1, 0, 0, 1]
     assert "POST /v1/images/generations -> 200" in runs[0].stderr  # -v did log the requests

@@ -9,9 +9,10 @@ known model lists, is left for the server to judge.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from .contract import ModelCatalog, UploadFacts, violations
+from .contract import FieldInfo, ModelCatalog, UploadFacts, violations
 from .errors import RequestRulesError, UploadError
 from .uploads import PreparedUpload
 
@@ -24,17 +25,22 @@ def check_request(
     uploads: Mapping[str, Sequence[PreparedUpload]] | None = None,
     *,
     catalog: ModelCatalog | None,
+    fields: Sequence[FieldInfo] = (),
 ) -> None:
     """Raise RequestRulesError (UploadError for an image) for the first rule `body` breaks.
 
-    With `catalog=None` only the rules every server shares are checked (about masks).
+    `fields` are the operation's request fields (from the contract): values of the wrong JSON
+    type or outside the contract's bounds (n=0, an empty prompt) are refused first. With
+    `catalog=None` only the rules every server shares are checked (about masks).
     """
     chosen = catalog or _NO_MODELS
     key = None if uploads else _memo_key(operation, body, chosen)
     if key is not None and key in _PASSED:
         return
+    check_fields(body, fields)
     facts = [fact for role, items in uploads.items() for fact in _facts(role, items)] if uploads else []
-    found = violations(operation, body, facts, catalog=chosen, lenient=True)
+    declared = _names(fields) if fields else None
+    found = violations(operation, body, facts, catalog=chosen, lenient=True, fields=declared)
     if not found:
         if key is not None:
             if len(_PASSED) >= _MEMO_SIZE:
@@ -61,6 +67,62 @@ def _memo_key(operation: str, body: Mapping[str, Any], catalog: ModelCatalog) ->
             return None
         items.append((name, type(value), value))  # the type too: True and 1 are equal in Python
     return (catalog, operation, tuple(items))
+
+
+@cache
+def _names(fields: Sequence[FieldInfo]) -> frozenset[str]:
+    return frozenset(field.name for field in fields)
+
+
+def check_fields(body: Mapping[str, Any], fields: Sequence[FieldInfo]) -> None:
+    """RequestRulesError for a value of a field the contract types or bounds below, that breaks it.
+
+    Lenient where the client must be: values outside an enum and above a maximum are left to
+    the server (a new quality, a server making more images); fields the contract does not list
+    are not judged."""
+    declared = {field.name: field for field in fields}
+    for name, value in body.items():
+        field = declared.get(name)
+        if field is None or value is None or field.upload or field.binary:
+            continue
+        problem = _type_problem(field, value) or _bound_problem(field, value)
+        if problem is not None:
+            raise RequestRulesError(f"{name} {problem}", param=name)
+
+
+_TYPES: dict[str, tuple[type, ...]] = {
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "boolean": (bool,),
+    "array": (list, tuple),
+    "object": (Mapping,),
+}
+_NAMES = {"integer": "a whole number", "number": "a number", "string": "text", "boolean": "true or false",
+          "array": "a list", "object": "a mapping"}  # fmt: skip
+
+
+def _type_problem(field: FieldInfo, value: Any) -> str | None:
+    expected = _TYPES.get(field.kind or "")
+    if expected is None:
+        return None
+    wrong = not isinstance(value, expected) or (isinstance(value, bool) and field.kind != "boolean")
+    if not wrong:
+        return None
+    return f"must be {_NAMES[field.kind or '']}, not {value!r} ({type(value).__name__})"
+
+
+def _bound_problem(field: FieldInfo, value: Any) -> str | None:
+    # Lower bounds only: below them a value cannot mean anything (n=0, an empty prompt); upper
+    # bounds grow (a server may make more images or take longer prompts than OpenAI's).
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and field.minimum is not None and value < field.minimum:
+        return f"must be at least {field.minimum:g}; it was {value}"
+    if isinstance(value, str) and field.min_length and len(value) < field.min_length:
+        return (
+            "must not be empty" if field.min_length == 1 else f"needs at least {field.min_length} characters"
+        )
+    return None
 
 
 def _facts(role: str, items: Sequence[PreparedUpload]) -> list[UploadFacts]:

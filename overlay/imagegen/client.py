@@ -19,7 +19,7 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
@@ -46,10 +46,12 @@ from .description import ImageDescription
 from .errors import (
     APIConnectionError,
     APITimeoutError,
+    ConfigurationError,
     ImagesError,
     InvalidResponseError,
     error_for_status,
 )
+from .masking import key_problem, mask
 from .results import (
     AsyncGeneratedImage,
     AsyncImagesResult,
@@ -108,13 +110,78 @@ def _resolve(
     **rest: Any,
 ) -> ClientOptions:
     environ = os.environ
-    return ClientOptions(
-        base_url=(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-        api_key=api_key if api_key is not None else environ.get("OPENAI_API_KEY"),
+    key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
+    options = ClientOptions(
+        base_url=checked_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL),
+        # Whitespace around a key is never part of it: a key read from a file ends in a newline.
+        api_key=checked_key(key.strip()) if key is not None and key.strip() else None,
         organization=organization if organization is not None else environ.get("OPENAI_ORG_ID"),
         project=project if project is not None else environ.get("OPENAI_PROJECT_ID"),
         **rest,
     )
+    _check_timeout(options.timeout)
+    check_headers(options.default_headers, "default_headers")
+    if options.max_retries < 0:
+        raise ConfigurationError(f"max_retries cannot be negative, got {options.max_retries}")
+    return options
+
+
+def checked_base_url(url: str) -> str:
+    """`url` without a trailing slash, or ConfigurationError saying what an API base URL is."""
+    example = "give one such as https://api.openai.com/v1 or http://127.0.0.1:8000/v1"
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as error:
+        raise ConfigurationError(
+            f"the base URL {mask(str(url))!r} cannot be read ({error}); {example}"
+        ) from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ConfigurationError(f"the base URL {mask(url)!r} is not an http(s) URL with a host; {example}")
+    return url.rstrip("/")
+
+
+def checked_key(key: str) -> str:
+    """`key`, or ConfigurationError (never quoting the key) when no HTTP header can carry it."""
+    problem = key_problem(key)
+    if problem is not None:
+        raise ConfigurationError(f"{problem}; check the file or variable it came from")
+    return key
+
+
+def check_headers(headers: Mapping[str, str], where: str) -> None:
+    """ConfigurationError naming the header (never its value, which may be a key) that HTTP
+    cannot carry: names are tokens, values printable ASCII."""
+    for name, value in headers.items():
+        if (
+            not isinstance(name, str)
+            or not name
+            or not all((c.isascii() and c.isalnum()) or c in "!#$%&'*+-.^_`|~" for c in name)
+        ):
+            raise ConfigurationError(f"{where}: {name!r} is not a valid header name")
+        if not isinstance(value, str):
+            raise ConfigurationError(
+                f"{where}: the value of {name} must be a string, not {type(value).__name__}"
+            )
+        if not all(c.isascii() and (c.isprintable() or c == "\t") for c in value):
+            raise ConfigurationError(
+                f"{where}: the value of {name} has a line break, a control or a non-ASCII character, "
+                "which an HTTP header cannot carry"
+            )
+
+
+def _check_timeout(timeout: TimeoutTypes) -> None:
+    values = (
+        [timeout.connect, timeout.read, timeout.write, timeout.pool]
+        if isinstance(timeout, httpx.Timeout)
+        else [timeout]
+    )
+    for value in values:
+        if value is not None and (
+            not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
+        ):
+            raise ConfigurationError(
+                f"a timeout must be a number of seconds above 0 (or None for none), not {value!r}"
+            )
 
 
 class _ClientCore:
@@ -143,8 +210,11 @@ class _ClientCore:
         """Check `body` (and `uploads`, by role) against the model's rules and build the request."""
         contract = self._contract
         info = contract.operation(operation)
-        catalog = contract.catalog if self.options.check_rules else None
-        check_request(info.name, body, uploads, catalog=catalog)
+        if self.options.check_rules:
+            fields = contract.request_fields(info)
+            check_request(info.name, body, uploads, catalog=contract.catalog, fields=fields)
+        else:
+            check_request(info.name, body, uploads, catalog=None)  # the rules every server has
         organization, project = self.options.organization, self.options.project
         media = form or (MULTIPART if uploads or JSON not in info.bodies else JSON)
         if media == MULTIPART:
@@ -200,6 +270,10 @@ class _ClientCore:
     def _request(
         self, call: Call, extra_headers: Mapping[str, str] | None, idempotency_key: str | None
     ) -> httpx.Request:
+        if extra_headers:
+            check_headers(extra_headers, "extra_headers")
+        if idempotency_key is not None:
+            check_headers({"Idempotency-Key": idempotency_key}, "idempotency_key")
         headers = {
             **self._fixed_headers,
             "Accept": "text/event-stream" if call.stream else "application/json",
@@ -241,13 +315,13 @@ class _ClientCore:
             return self._default_timeout
         return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
-    @staticmethod
-    def _answer(response: httpx.Response, content: bytes) -> dict[str, Any]:
+    def _answer(self, response: httpx.Response, content: bytes) -> dict[str, Any]:
         try:
             data = json.loads(content)
         except ValueError:
+            shown = mask(repr(content[:80]), self._secrets())
             raise InvalidResponseError(
-                f"the server answered {response.status_code} with a body that is not JSON: {content[:80]!r}"
+                f"the server answered {response.status_code} with a body that is not JSON: {shown}"
             ) from None
         if not isinstance(data, dict):
             raise InvalidResponseError(
@@ -309,11 +383,16 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
-def _transport_error(error: httpx.TransportError, request: httpx.Request) -> APIConnectionError:
-    where = f"{request.method} {request.url.copy_with(query=None)}"
+def _transport_error(
+    error: httpx.TransportError, request: httpx.Request, secrets: tuple[str, ...]
+) -> APIConnectionError:
+    url = request.url.copy_with(query=None, password=None, username=None)
+    where = f"{request.method} {url}"
     if isinstance(error, httpx.TimeoutException):
         return APITimeoutError(f"no answer in time from {where} ({type(error).__name__})")
-    return APIConnectionError(f"could not get an answer from {where}: {error or type(error).__name__}")
+    return APIConnectionError(
+        mask(f"could not get an answer from {where}: {error or type(error).__name__}", secrets)
+    )
 
 
 class ImagesClient(_ClientCore):
@@ -366,7 +445,9 @@ class ImagesClient(_ClientCore):
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
         return ImagesClient(
             **_as_arguments(options),
-            http_client=self._http if shares_http and not self._owns_http else None,
+            # The same connection pool as this client (which keeps owning it) when the
+            # transport options are the same: with_options is cheap, as in openai-python.
+            http_client=self._http if shares_http else None,
             transport=self._transport,
         )
 
@@ -486,7 +567,9 @@ class ImagesClient(_ClientCore):
         request = self._request(call, extra_headers, idempotency_key)
         response = self._send(request, self._policy(max_retries), self._timeout(timeout), stream=call.stream)
         if call.stream:
-            return ImageStream(response, event_reader(call.expected_images, self._image_from_b64))
+            return ImageStream(
+                response, event_reader(call.expected_images, self._image_from_b64, self._secrets())
+            )
         answer = self._answer(response, response.content)
         sources = image_sources(answer)  # checked now: a malformed answer fails the call
         download = self._download
@@ -520,6 +603,8 @@ class ImagesClient(_ClientCore):
                 if stream:
                     response = self._http.send(request, stream=True)
                     if response.is_success:
+                        # The first bytes are read here: a stream dropped before any is retried.
+                        _prefetch(response)
                         if debug:
                             _log(request, response, started)
                         return response
@@ -529,8 +614,8 @@ class ImagesClient(_ClientCore):
                     response = self._http.send(request)  # reads the body (a drop there is retried too)
                     content = response.content
             except httpx.TransportError as error:
-                failure: ImagesError = _transport_error(error, request)
-                if last:
+                failure: ImagesError = _transport_error(error, request, self._secrets())
+                if last or isinstance(error, httpx.LocalProtocolError):  # unsendable: never retried
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
@@ -539,7 +624,7 @@ class ImagesClient(_ClientCore):
                 if response.is_success:
                     return response
                 failure = error_for_status(response.status_code, content, response.headers, self._secrets())
-                if last or not policy.retries_status(response.status_code, response.headers):
+                if last or not policy.retries_error(failure):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)
             logger.info("retrying %s %s in %.2f s after: %s", request.method, request.url.path, wait, failure)
@@ -592,7 +677,9 @@ class AsyncImagesClient(_ClientCore):
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
         return AsyncImagesClient(
             **_as_arguments(options),
-            http_client=self._http if shares_http and not self._owns_http else None,
+            # The same connection pool as this client (which keeps owning it) when the
+            # transport options are the same: with_options is cheap, as in openai-python.
+            http_client=self._http if shares_http else None,
             transport=self._transport,
         )
 
@@ -695,7 +782,9 @@ class AsyncImagesClient(_ClientCore):
             request, self._policy(max_retries), self._timeout(timeout), stream=call.stream
         )
         if call.stream:
-            return AsyncImageStream(response, event_reader(call.expected_images, self._image_from_b64))
+            return AsyncImageStream(
+                response, event_reader(call.expected_images, self._image_from_b64, self._secrets())
+            )
         answer = self._answer(response, response.content)
         sources = image_sources(answer)  # checked now: a malformed answer fails the call
         download = self._download
@@ -728,6 +817,8 @@ class AsyncImagesClient(_ClientCore):
                 if stream:
                     response = await self._http.send(request, stream=True)
                     if response.is_success:
+                        # The first bytes are read here: a stream dropped before any is retried.
+                        await _async_prefetch(response)
                         if debug:
                             _log(request, response, started)
                         return response
@@ -737,8 +828,8 @@ class AsyncImagesClient(_ClientCore):
                     response = await self._http.send(request)  # reads the body (a drop there is retried too)
                     content = response.content
             except httpx.TransportError as error:
-                failure: ImagesError = _transport_error(error, request)
-                if last:
+                failure: ImagesError = _transport_error(error, request, self._secrets())
+                if last or isinstance(error, httpx.LocalProtocolError):  # unsendable: never retried
                     raise failure from error
                 wait = policy.delay_s(attempt)
             else:
@@ -747,12 +838,75 @@ class AsyncImagesClient(_ClientCore):
                 if response.is_success:
                     return response
                 failure = error_for_status(response.status_code, content, response.headers, self._secrets())
-                if last or not policy.retries_status(response.status_code, response.headers):
+                if last or not policy.retries_error(failure):
                     raise failure
                 wait = policy.delay_s(attempt, response.headers)
             logger.info("retrying %s %s in %.2f s after: %s", request.method, request.url.path, wait, failure)
             await _async_wait(wait)
         raise AssertionError("unreachable")  # the loop always returns or raises
+
+
+class _Prefetched(httpx.SyncByteStream):
+    """A response body whose first chunk was already read, then the rest as it comes."""
+
+    def __init__(self, first: bytes, rest: Iterator[bytes], original: httpx.SyncByteStream) -> None:
+        self._first, self._rest, self._original = first, rest, original
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._first:
+            yield self._first
+        yield from self._rest
+
+    def close(self) -> None:
+        self._original.close()
+
+
+class _AsyncPrefetched(httpx.AsyncByteStream):
+    """The async twin of _Prefetched."""
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes], original: httpx.AsyncByteStream) -> None:
+        self._first, self._rest, self._original = first, rest, original
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._first:
+            yield self._first
+        async for chunk in self._rest:
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._original.aclose()
+
+
+def _prefetch(response: httpx.Response) -> None:
+    """Read the first chunk of a streamed body (a TransportError here means nothing arrived)."""
+    original = response.stream
+    assert isinstance(original, httpx.SyncByteStream)
+    rest = iter(original)
+    try:
+        first = next(rest, b"")
+    except httpx.TransportError:
+        response.close()
+        raise
+    if not first:
+        response.close()
+        raise httpx.RemoteProtocolError("the stream ended before its first byte", request=response.request)
+    response.stream = _Prefetched(first, rest, original)
+
+
+async def _async_prefetch(response: httpx.Response) -> None:
+    """The async twin of _prefetch."""
+    original = response.stream
+    assert isinstance(original, httpx.AsyncByteStream)
+    rest = original.__aiter__()
+    try:
+        first = await anext(rest, b"")
+    except httpx.TransportError:
+        await response.aclose()
+        raise
+    if not first:
+        await response.aclose()
+        raise httpx.RemoteProtocolError("the stream ended before its first byte", request=response.request)
+    response.stream = _AsyncPrefetched(first, rest, original)
 
 
 def _wait(seconds: float) -> None:

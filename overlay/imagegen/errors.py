@@ -1,6 +1,7 @@
 """The exceptions of imagegen: one hierarchy, rooted at ImagesError.
 
     ImagesError
+    ├── ConfigurationError     a client option cannot work (base URL, key, timeout)
     ├── UploadError            a local file cannot be sent (missing, not an image, too big, ...)
     ├── RequestRulesError      the request breaks a rule of its model (client-side check)
     ├── APIConnectionError     the server could not be reached, or the connection broke
@@ -26,12 +27,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-# Shorter "keys" (a local server's "t") are not masked: replacing them would garble any message.
-MIN_MASKED_SECRET = 8
+from .masking import MIN_MASKED_SECRET, mask
+
+__all__ = ["MIN_MASKED_SECRET"]  # re-exported for older imports; the masking lives in masking.py
 
 
 class ImagesError(Exception):
     """Base of every error imagegen raises."""
+
+
+class ConfigurationError(ImagesError, ValueError):
+    """A client option cannot work (a base URL that is not http(s), a key no header can carry,
+    a timeout of 0); raised when the client is made, before anything is sent."""
 
 
 class UploadError(ImagesError, ValueError):
@@ -158,9 +165,7 @@ def error_for_status(
     message, kind, param, code = _read_error_body(body)
     if not message:
         message = _default_message(status_code)
-    for secret in secrets:
-        if len(secret) >= MIN_MASKED_SECRET:
-            message = message.replace(secret, "<the API key>")
+    message = mask(message, secrets)
     cls = _BY_STATUS.get(status_code) or (InternalServerError if status_code >= 500 else APIStatusError)
     request_id = headers.get("x-request-id") or headers.get("request-id")
     return cls(

@@ -11,12 +11,12 @@ import base64
 import binascii
 import functools
 import os
-import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from .atomic import write_atomically
 from .errors import ImagesError, InvalidResponseError
 from .imageinfo import EXTENSIONS, ImageInfo, image_info
 
@@ -26,8 +26,6 @@ if TYPE_CHECKING:
     from imagegen_api.models import ImagesResponse, ImageUsage
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
-_UMASK = os.umask(0o022)  # read once (umask can only be read by setting it) and put back at once
-os.umask(_UMASK)
 
 
 class InvalidImageDataError(ImagesError):
@@ -357,36 +355,4 @@ def _target(path: str | os.PathLike[str], data: bytes, index: int) -> Path:
 
 def write_image(data: bytes, target: Path, *, overwrite: bool = False) -> Path:
     """Write `data` to `target` atomically: all or nothing, and no replacing unless asked."""
-    directory = target.parent
-    if not directory.is_dir():
-        raise FileNotFoundError(f"cannot save {target}: the folder {directory} does not exist")
-    if not overwrite and target.exists():
-        raise FileExistsError(f"{target} already exists; choose another name or pass overwrite=True")
-    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".part")
-    try:
-        os.fchmod(descriptor, 0o666 & ~_UMASK)  # mkstemp makes 0600; saved images get the usual mode
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temporary, target)
-        else:
-            _link_without_replacing(temporary, target)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-    return target
-
-
-def _link_without_replacing(source: str, target: Path) -> None:
-    try:
-        os.link(source, target)  # fails if target exists, even if it appeared a moment ago
-    except FileExistsError:
-        raise FileExistsError(
-            f"{target} already exists; choose another name or pass overwrite=True"
-        ) from None
-    except OSError:
-        # Filesystems without hard links: exclusive creation still never replaces a file.
-        with open(target, "xb") as handle, open(source, "rb") as written:
-            handle.write(written.read())
+    return write_atomically(data, target, overwrite=overwrite)

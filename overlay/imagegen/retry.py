@@ -13,6 +13,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .errors import APIStatusError
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 
@@ -37,6 +41,15 @@ class RetryPolicy:
         if verdict in ("true", "false"):
             return verdict == "true"
         return status_code in RETRYABLE_STATUSES or status_code >= 500
+
+    def retries_error(self, failure: APIStatusError) -> bool:
+        """Whether an error answer is worth retrying: by its status (and headers), except a 409
+        saying the Idempotency-Key was used for another request, which no retry can change."""
+        if failure.status_code == 409 and (
+            failure.param == "Idempotency-Key" or "idempotency" in (failure.code or "").lower()
+        ):
+            return False
+        return self.retries_status(failure.status_code, failure.headers)
 
     def delay_s(
         self, retry: int, headers: Mapping[str, str] | None = None, *, now: float | None = None

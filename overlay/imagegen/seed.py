@@ -30,6 +30,21 @@ from .relaxed_json import load_json_or_file
 _executor: ThreadPoolExecutor | None = None
 
 
+def check_seed_options(*, timeout: Any, retries: Any, adv_response: Any) -> None:
+    """ValueError naming the option, for values of the wrong kind (from a --config file, say)."""
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+    ):
+        raise ValueError(f"timeout must be a number of seconds above 0, not {timeout!r}")
+    if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 1):
+        raise ValueError(
+            "retries is how many times the request may be sent: a whole number of at least 1, "
+            f"not {retries!r}"
+        )
+    if not isinstance(adv_response, bool):
+        raise ValueError(f"adv_response must be true or false, not {adv_response!r}")
+
+
 def get_images(
     url: str,
     token: str,
@@ -50,8 +65,9 @@ def get_images(
       form too) or the path of a .json file.
     - `additional_headers`: a dict, JSON text or a .json path.
     - `proxy`: a proxy URL, or the seed's structure {Protocol, Host, Port, User, Password}.
-    - `timeout`: seconds. `retries`: how many times to send on 5xx or a connection error
-      (the client's default when None).
+    - `timeout`: seconds. `retries`: as in the seed, how many times in all the request may be
+      sent (at least 1) on 5xx or a connection error; `retries=3` is the first attempt and up to
+      two more. None: the client's default (3 attempts).
     - `adv_response=True` returns {"code", "headers", "body"} and does not raise on error
       statuses; otherwise error statuses raise (APIStatusError and its subclasses).
     - `dontwait=True` runs in the background and returns a concurrent.futures.Future.
@@ -69,6 +85,7 @@ def get_images(
             adv_response=adv_response,
             retries=retries,
         )
+    check_seed_options(timeout=timeout, retries=retries, adv_response=adv_response)
     body = as_description(description).to_body()
     body["model"] = model
     client = ImagesClient(

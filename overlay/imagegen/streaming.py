@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from imagegen_api.models import ImageUsage
 
 from .errors import StreamError
+from .masking import mask
 from .results import AsyncGeneratedImage, GeneratedImage, ImageT
 
 DONE = "[DONE]"
@@ -95,14 +96,27 @@ class ImageCompletedEvent(Generic[ImageT]):
 class _EventReader(Generic[ImageT]):
     """What sync and async streams share: turning events into typed events, and the final check."""
 
-    def __init__(self, expected_images: int, make_image: Callable[[int, str], ImageT]) -> None:
+    def __init__(
+        self, expected_images: int, make_image: Callable[[int, str], ImageT], secrets: tuple[str, ...] = ()
+    ) -> None:
         self.expected_images = expected_images
         self.completed: list[ImageT] = []
         self._make_image: Callable[[int, str], ImageT] = make_image
         self._decoder = SseDecoder()
         self._done = False
+        self._secrets = secrets
+
+    def masked(self, text: str) -> str:
+        """`text` without the key (a server may echo it into what a stream says)."""
+        return mask(text, self._secrets)
 
     def read_line(self, line: str) -> PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT] | None:
+        try:
+            return self._read_line(line)
+        except StreamError as error:
+            raise StreamError(self.masked(str(error))) from None
+
+    def _read_line(self, line: str) -> PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT] | None:
         sse = self._decoder.feed(line)
         if sse is None or self._done:
             return None
@@ -214,7 +228,7 @@ class ImageStream:
                     yield event
             self._reader.finish()
         except httpx.TransportError as error:
-            raise StreamError(f"the stream broke off: {error}") from error
+            raise StreamError(self._reader.masked(f"the stream broke off: {error}")) from error
         finally:
             self.close()
 
@@ -255,7 +269,7 @@ class AsyncImageStream:
                     yield event
             self._reader.finish()
         except httpx.TransportError as error:
-            raise StreamError(f"the stream broke off: {error}") from error
+            raise StreamError(self._reader.masked(f"the stream broke off: {error}")) from error
         finally:
             await self.close()
 
@@ -276,9 +290,11 @@ class AsyncImageStream:
         await self.close()
 
 
-def event_reader(expected_images: int, make_image: Callable[[int, str], ImageT]) -> _EventReader[ImageT]:
+def event_reader(
+    expected_images: int, make_image: Callable[[int, str], ImageT], secrets: tuple[str, ...] = ()
+) -> _EventReader[ImageT]:
     """A reader for a stream of `expected_images` images, making image objects with `make_image`."""
-    return _EventReader(expected_images, make_image)
+    return _EventReader(expected_images, make_image, secrets)
 
 
 def _usage(data: Any) -> ImageUsage | None:

@@ -169,8 +169,12 @@ def _file_name(file: Any) -> str | None:
 
 
 def _read_file(file: Any, label: str) -> bytes:
+    if isinstance(file, io.TextIOBase):
+        raise TypeError(f"{label} is open in text mode; open it in binary mode (open(path, 'rb'))")
     try:
         data = file.read()
+    except UnicodeDecodeError:  # a text-mode file of another kind reading an image's bytes
+        raise TypeError(f"{label} is open in text mode; open it in binary mode (open(path, 'rb'))") from None
     except (OSError, ValueError) as error:  # ValueError: the file is closed
         raise UploadError(f"{label} cannot be read: {error}; give a file open for reading") from None
     if isinstance(data, str):

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from ..client import ImagesClient
 
 EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-MIN_MASKED_SECRET = 8  # as imagegen.errors: shorter tokens are not secrets worth garbling text for
 
 
 class UsageError(Exception):
@@ -23,7 +22,7 @@ class UsageError(Exception):
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """--url, --token, --token-file, --headers, --proxy, --timeout, --retries, --raw, -v, --quiet."""
+    """--url, --token, --token-file, --headers, --proxy, --timeout, --max-retries, --raw, -v, --quiet."""
     group = parser.add_argument_group("connection")
     group.add_argument(
         "--url", metavar="URL", help="the API base URL (default: OPENAI_BASE_URL, else OpenAI)"
@@ -40,8 +39,13 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--proxy", metavar="URL", help="send requests through this proxy")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="how long to wait for an answer")
     group.add_argument(
-        "--retries", type=int, metavar="N", help="retries on connection errors, 429 and 5xx (default 2)"
+        "--max-retries",
+        type=int,
+        metavar="N",
+        dest="retries",
+        help="retries after the first attempt, on connection errors, 429 and 5xx (default 2)",
     )
+    group.add_argument("--retries", type=int, dest="old_retries", help=argparse.SUPPRESS)
     group.add_argument("--raw", action="store_true", help="print status, headers and body instead of saving")
     group.add_argument(
         "--no-check",
@@ -58,22 +62,28 @@ def token_of(args: argparse.Namespace) -> str | None:
     if args.token_file is not None:
         try:
             text: str = args.token_file.expanduser().read_text(encoding="utf-8")
-            return text.strip()
+            key = text.strip()
+            args.read_token = key  # kept so that every message can mask it
+            return key
         except OSError as error:
             raise UsageError(f"cannot read --token-file {args.token_file}: {error.strerror}") from None
     if args.token == "-":
         line = sys.stdin.readline().strip()
         if not line:
             raise UsageError("--token - expects the key on standard input, which was empty")
+        args.read_token = line
         return line
     given: str | None = args.token if args.token is not None else os.environ.get("OPENAI_API_KEY")
     return given
 
 
 def check_token(token: str | None) -> None:
-    """A key must fit in an HTTP header: printable ASCII."""
-    if token and not (token.isascii() and token.isprintable()):
-        raise UsageError("the token holds characters an HTTP header cannot carry (non-ASCII or control)")
+    """A key must fit in an HTTP header: printable ASCII (the message never quotes it)."""
+    from ..masking import key_problem
+
+    problem = key_problem(token.strip()) if token else None
+    if problem is not None:
+        raise UsageError(problem.replace("the API key", "the token"))
 
 
 def headers_of(args: argparse.Namespace) -> dict[str, str]:
@@ -90,15 +100,31 @@ def headers_of(args: argparse.Namespace) -> dict[str, str]:
 
 def client_of(args: argparse.Namespace) -> ImagesClient:
     """An ImagesClient configured from the connection options."""
+    from ..errors import ConfigurationError
+
+    configure_logging(args)
+    if getattr(args, "old_retries", None) is not None:
+        raise UsageError(
+            "--retries is --max-retries here: how many retries after the first attempt "
+            "(`imagegen openai GetImages --retries N` counts every attempt, as the seed does)"
+        )
+    if args.retries is not None and args.retries < 0:
+        raise UsageError(f"--max-retries cannot be negative (got {args.retries}); 0 sends once")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout is in seconds and must be above 0, not {args.timeout:g}")
+    token = token_of(args)
+    check_token(token)
+    try:
+        return _client(args, token)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _client(args: argparse.Namespace, token: str | None) -> ImagesClient:
     import httpx
 
     from ..client import DEFAULT_TIMEOUT, ImagesClient
 
-    configure_logging(args)
-    if args.retries is not None and args.retries < 0:
-        raise UsageError("--retries cannot be negative")
-    token = token_of(args)
-    check_token(token)
     return ImagesClient(
         base_url=args.url,
         api_key=token,
@@ -125,8 +151,15 @@ def say(args: argparse.Namespace, message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def guarded(action: Callable[[], int], secret: str | None = None) -> int:
-    """Run `action`, turning failures into one or two lines on stderr and an exit status."""
+def secrets_of(args: argparse.Namespace) -> list[str | None]:
+    """Every key this command may have used: --token, OPENAI_API_KEY, the --token-file's (as read)."""
+    return [getattr(args, "token", None), os.environ.get("OPENAI_API_KEY"), getattr(args, "read_token", None)]
+
+
+def guarded(action: Callable[[], int], secret: str | argparse.Namespace | None = None) -> int:
+    """Run `action`, turning failures into one or two lines on stderr and an exit status.
+
+    `secret` is the key (or the parsed arguments, whose every key is then masked)."""
     from ..errors import APIStatusError, ImagesError, RequestRulesError, UploadError
     from ..relaxed_json import JsonInputError
 
@@ -146,6 +179,10 @@ def guarded(action: Callable[[], int], secret: str | None = None) -> int:
     except ValueError as error:  # bad values given on the command line (a description, a size, ...)
         _error(str(error), secret)
         return EXIT_USAGE
+    except OSError as error:  # a file or folder we cannot read or write (permissions, a full disk)
+        where = f"{error.filename}: " if error.filename else ""
+        _error(f"{where}{error.strerror or error}", secret)
+        return EXIT_USAGE
     except APIStatusError as error:
         details = [f"status {error.status_code}"]
         details += [f"param {error.param}"] if error.param else []
@@ -158,10 +195,11 @@ def guarded(action: Callable[[], int], secret: str | None = None) -> int:
         return EXIT_SERVER
 
 
-def _error(message: str, secret: str | None) -> None:
-    if secret and len(secret) >= MIN_MASKED_SECRET:
-        message = message.replace(secret, "<token>")
-    print(f"imagegen: {message}", file=sys.stderr)
+def _error(message: str, secret: str | argparse.Namespace | None) -> None:
+    from ..masking import mask
+
+    secrets = secrets_of(secret) if isinstance(secret, argparse.Namespace) else [secret]
+    print(f"imagegen: {mask(message, secrets, placeholder='<token>')}", file=sys.stderr)
 
 
 class Progress:

@@ -134,7 +134,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Send the request, then save (or print) what came back."""
-    return guarded(lambda: _run(args), secret=getattr(args, "token", None))
+    return guarded(lambda: _run(args), secret=args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -142,6 +142,10 @@ def _run(args: argparse.Namespace) -> int:
     from .saving import output_folder
 
     fields = _fields(args)
+    if getattr(args, "stream", False) and (args.json or args.raw):
+        raise UsageError(
+            "--stream shows and saves images as they arrive; it cannot be combined with --json or --raw"
+        )
     if not (args.json or args.raw):
         output_folder(args.output)  # refuse a bad -o before anything is sent (and paid for)
     with client_of(args) as client:

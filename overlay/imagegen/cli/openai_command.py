@@ -44,7 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     get.add_argument("--timeout", type=float, help="request timeout in seconds")
     get.add_argument("--adv_response", "--adv-response", action="store_true", dest="adv_response",
                      help="print the whole HTTP answer: code, headers and body")  # fmt: skip
-    get.add_argument("--retries", type=int, help="how many times to send on 5xx or connection errors")
+    get.add_argument(
+        "--retries",
+        type=int,
+        help="as in the seed: how many times in all to send on 5xx or connection errors",
+    )
     get.add_argument(
         "--config", help="the advanced options as JSON or a .json path: proxy, timeout, adv_response, retries"
     )
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the chosen seed method."""
     if args.method == "GetImageDescriptionStructure":
         return guarded(lambda: _describe(args))
-    return guarded(lambda: _get_images(args), secret=args.token)
+    return guarded(lambda: _get_images(args), secret=args)
 
 
 def _describe(args: argparse.Namespace) -> int:
@@ -92,8 +96,23 @@ def _get_images(args: argparse.Namespace) -> int:
     if unknown:
         raise UsageError(f"--config: unknown option(s) {', '.join(sorted(unknown))}; use proxy, timeout, "
                          "adv_response, retries")  # fmt: skip
-    if args.retries is not None and args.retries < 0:
-        raise UsageError("--retries cannot be negative")
+    from ..seed import check_seed_options
+
+    for where, values in (
+        (
+            "--config",
+            {key: config.get(key) for key in ("timeout", "retries")}
+            | {"adv_response": config.get("adv_response", False)},
+        ),
+        ("", {"timeout": args.timeout, "retries": args.retries, "adv_response": False}),
+    ):
+        try:
+            check_seed_options(**values)
+        except ValueError as error:
+            name = str(error).split()[0]
+            raise UsageError(
+                f"{where}: {error}" if where else f"--{name} {str(error).partition(' ')[2]}"
+            ) from None
     token = sys.stdin.readline().strip() if args.token == "-" else args.token
     if not token:
         raise UsageError("--token - expects the key on standard input, which was empty")
@@ -101,7 +120,7 @@ def _get_images(args: argparse.Namespace) -> int:
     proxy: Any = args.proxy if args.proxy is not None else config.get("proxy")
     if isinstance(proxy, str) and proxy.lstrip().startswith("{"):
         proxy = load_json_or_file(proxy, what="--proxy")
-    adv_response = args.adv_response or bool(config.get("adv_response"))
+    adv_response = args.adv_response or config.get("adv_response", False)
     result = get_images(
         args.url,
         token,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 from pathlib import Path
 
 from ..imageinfo import EXTENSIONS, image_info
@@ -37,9 +38,23 @@ def save_new(data: bytes, folder: Path, stem: str, *, overwrite: bool = False) -
 
 
 def output_folder(path: Path) -> Path:
-    """The folder to save into, created if missing."""
+    """The folder to save into, created if missing; UsageError when images could not be saved
+    there (checked before anything is sent and paid for)."""
+    from .common import UsageError
+
     folder = path.expanduser()
     if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"-o {path}: exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"-o {path}: exists and is not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"-o {path}: cannot create the folder ({error.strerror or error})") from None
+    try:  # a real try: permission bits say nothing of read-only file systems, or of root
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise UsageError(
+            f"-o {path}: cannot write in this folder ({reason}); choose another with -o"
+        ) from None
     return folder

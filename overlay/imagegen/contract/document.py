@@ -84,11 +84,7 @@ class Contract:
     def request_fields(self, operation: str | OperationInfo) -> tuple[FieldInfo, ...]:
         """The fields any request body of `operation` takes, each once (first media type first)."""
         info = operation if isinstance(operation, OperationInfo) else self.operation(operation)
-        seen: dict[str, FieldInfo] = {}
-        for schema_name in info.bodies.values():
-            for field in self.fields(schema_name):
-                seen.setdefault(field.name, field)
-        return tuple(seen.values())
+        return _request_fields(self, info.id)
 
     def upload_fields(self, schema_name: str) -> dict[str, str]:
         """Field name -> upload role (`image` or `mask`) for the fields of `schema_name` carrying images."""
@@ -119,6 +115,16 @@ class Contract:
     def copy_document(self) -> dict[str, Any]:
         """A deep copy of the document, for the caller to change."""
         return copy.deepcopy(dict(self.document))
+
+
+@cache
+def _request_fields(contract: Contract, operation_id: str) -> tuple[FieldInfo, ...]:
+    info = contract.operation(operation_id)
+    seen: dict[str, FieldInfo] = {}
+    for schema_name in info.bodies.values():  # in the contract's order of media types
+        for field in contract.fields(schema_name):
+            seen.setdefault(field.name, field)
+    return tuple(seen.values())
 
 
 @cache

@@ -16,7 +16,7 @@ shares, about masks); so is a value that no model of the catalog lists (quality=
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,8 +57,16 @@ def violations(
     *,
     catalog: ModelCatalog,
     lenient: bool = False,
+    fields: Collection[str] | None = None,
 ) -> list[Violation]:
-    """Every rule `body` (and its `uploads`) breaks for its model, in the order they are checked."""
+    """Every rule `body` (and its `uploads`) breaks for its model, in the order they are checked.
+
+    `fields` are the fields the operation's request declares (the contract's): a rule is about
+    a field of the request, so a body field the operation does not have (a `style` sent to an
+    edit) is left to the contract's own schema, which takes unknown fields.
+    """
+    if fields is not None:
+        body = {name: value for name, value in body.items() if name in fields or name == "model"}
     found = _shared_upload_rules(uploads) if uploads else []
     name = body.get("model")
     model = catalog.get(name) if isinstance(name, str) else None

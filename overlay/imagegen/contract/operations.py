@@ -35,6 +35,10 @@ class FieldInfo:
     binary: bool
     """Whether the field is a file part (or an array of file parts) of a multipart body."""
     schema: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,7 @@ def fields_of(document: Mapping[str, Any], schema_name: str) -> tuple[FieldInfo,
                 upload=declared.get(UPLOAD_KEY) or resolved.get(UPLOAD_KEY),
                 binary=_binary(document, declared),
                 schema=declared,
+                **_bounds(document, declared),
             )
         )
     return tuple(found)
@@ -203,6 +208,19 @@ def _enum(document: Mapping[str, Any], node: Any) -> tuple[Any, ...] | None:
         ):
             return None  # an alternative open to any value of its type
     return tuple(dict.fromkeys(values)) or None
+
+
+def _bounds(document: Mapping[str, Any], node: Any) -> dict[str, Any]:
+    """minimum, maximum, minLength and maxLength of the field's (first) non-null alternative."""
+    for alternative in alternatives(document, node):
+        if alternative.get("type") not in (None, "null") or "enum" in alternative:
+            return {
+                "minimum": alternative.get("minimum"),
+                "maximum": alternative.get("maximum"),
+                "min_length": alternative.get("minLength"),
+                "max_length": alternative.get("maxLength"),
+            }
+    return {}
 
 
 def _description(document: Mapping[str, Any], node: Any) -> str:
