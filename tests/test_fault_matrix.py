@@ -118,7 +118,7 @@ def test_the_command_line_ends_each_fault_with_its_exit_status(
             "--response-format",
             "b64_json",
             "--timeout",
-            "1",
+            "0.3" if spec.startswith("latency") else "30",  # well below the injected latency of 1 s
             "-o",
             str(tmp_path),
             "-v",

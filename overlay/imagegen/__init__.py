@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._version import __version__
+    from .azure import AsyncAzureImagesClient, AzureImagesClient
     from .client import AsyncImagesClient, ClientOptions, ImagesClient
     from .contract import (
         Contract,
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         ConflictError,
         ImagesError,
         InternalServerError,
+        InvalidImageDataError,
         InvalidResponseError,
         NotFoundError,
         PermissionDeniedError,
@@ -64,7 +66,6 @@ if TYPE_CHECKING:
         AsyncImagesResult,
         GeneratedImage,
         ImagesResult,
-        InvalidImageDataError,
         RawResponse,
     )
     from .retry import RetryPolicy
@@ -76,11 +77,13 @@ _LAZY = {
     "APIConnectionError": ".errors",
     "APIStatusError": ".errors",
     "APITimeoutError": ".errors",
+    "AsyncAzureImagesClient": ".azure",
     "AsyncGeneratedImage": ".results",
     "AsyncImageStream": ".streaming",
     "AsyncImagesClient": ".client",
     "AsyncImagesResult": ".results",
     "AuthenticationError": ".errors",
+    "AzureImagesClient": ".azure",
     "BadRequestError": ".errors",
     "ClientOptions": ".client",
     "ConfigurationError": ".errors",
@@ -98,7 +101,7 @@ _LAZY = {
     "ImagesError": ".errors",
     "ImagesResult": ".results",
     "InternalServerError": ".errors",
-    "InvalidImageDataError": ".results",
+    "InvalidImageDataError": ".errors",
     "InvalidResponseError": ".errors",
     "JsonInputError": ".relaxed_json",
     "ModelCatalog": ".contract",
@@ -147,11 +150,13 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncAzureImagesClient",
     "AsyncGeneratedImage",
     "AsyncImageStream",
     "AsyncImagesClient",
     "AsyncImagesResult",
     "AuthenticationError",
+    "AzureImagesClient",
     "BadRequestError",
     "ClientOptions",
     "ConfigurationError",

@@ -27,6 +27,8 @@ class CallOptions(TypedDict, total=False):
     """Retries for this call instead of the client's max_retries."""
     extra_headers: Mapping[str, str]
     """Headers to add to this request."""
+    extra_query: Mapping[str, str]
+    """Query parameters to add to this request (over the client's default_query)."""
     extra_body: Mapping[str, Any]
     """Fields to send that the contract does not list (they override listed ones of the same name)."""
     idempotency_key: str

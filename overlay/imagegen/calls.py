@@ -39,6 +39,10 @@ class Call:
     files: list[tuple[str, Any]] | None = None
     stream: bool = False
     expected_images: int = 1
+    images_required: bool = False
+    """An answer without images is an error (generate, edit, vary; not a generic request)."""
+    model: str | None = None
+    """The request's model (Azure routes a request to the deployment of that name)."""
 
 
 def json_call(
@@ -124,6 +128,7 @@ def _file_parts(
 
 def _call(operation: OperationInfo, kwargs: dict[str, Any], body: Mapping[str, Any]) -> Call:
     n = body.get("n", 1)
+    model = body.get("model")
     return Call(
         operation=operation.name,
         method=operation.method,
@@ -133,6 +138,7 @@ def _call(operation: OperationInfo, kwargs: dict[str, Any], body: Mapping[str, A
         files=kwargs.get("files"),
         stream=body.get("stream") is True,
         expected_images=n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1,
+        model=model if isinstance(model, str) else None,
     )
 
 

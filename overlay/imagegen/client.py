@@ -19,8 +19,7 @@ import logging
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
 
@@ -40,18 +39,35 @@ from .arguments import (
 )
 from .calls import Call, json_call, multipart_call
 from .checks import check_request
+from .client_options import (
+    AUTHORIZATION,
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_TIMEOUT,
+    AuthHeader,
+    ClientOptions,
+    Routes,
+    TimeoutTypes,
+    auth_headers,
+    check_headers,
+    check_query,
+    resolve,
+    secret_parts,
+    tls,
+)
 from .contract import IMAGE, MASK, Contract, default_contract
 from .contract.operations import JSON, MULTIPART
 from .description import ImageDescription
 from .errors import (
     APIConnectionError,
     APITimeoutError,
-    ConfigurationError,
     ImagesError,
     InvalidResponseError,
     error_for_status,
 )
-from .masking import key_problem, mask
+from .image_urls import decode_data_url, read_local, refuse_other, url_kind
+from .masking import mask
+from .prefetch import async_prefetch, prefetch
 from .results import (
     AsyncGeneratedImage,
     AsyncImagesResult,
@@ -65,123 +81,6 @@ from .streaming import AsyncImageStream, ImageStream, event_reader
 from .uploads import ImageInput, PreparedUpload, prepare_upload, require_images
 
 logger = logging.getLogger("imagegen")
-
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
-# Generous on reading: a high-quality image can take minutes to make.
-DEFAULT_TIMEOUT = httpx.Timeout(connect=10.0, read=600.0, write=120.0, pool=30.0)
-DEFAULT_MAX_RETRIES = 2
-TimeoutTypes = float | httpx.Timeout | None
-
-
-@dataclass(frozen=True)
-class ClientOptions:
-    """A client's settings; every one can be overridden with `with_options(...)`."""
-
-    base_url: str
-    api_key: str | None = field(default=None, repr=False)
-    organization: str | None = None
-    project: str | None = None
-    default_headers: Mapping[str, str] = field(default_factory=dict)
-    timeout: TimeoutTypes = field(default_factory=lambda: DEFAULT_TIMEOUT)
-    max_retries: int = DEFAULT_MAX_RETRIES
-    proxy: str | None = None
-    verify: bool | str | ssl.SSLContext = True
-    check_rules: bool = True
-    contract: Contract | None = field(default=None, repr=False)
-    """The contract to follow (default: the packaged one, which the client was generated from)."""
-
-
-def _tls(verify: bool | str | ssl.SSLContext) -> bool | ssl.SSLContext:
-    """httpx's `verify`: a CA bundle path becomes an SSL context (httpx 0.28 deprecates paths)."""
-    if isinstance(verify, str):
-        if not os.path.exists(verify):
-            raise FileNotFoundError(f"verify={verify!r}: no such CA bundle file or folder")
-        if os.path.isdir(verify):
-            return ssl.create_default_context(capath=verify)
-        return ssl.create_default_context(cafile=verify)
-    return verify
-
-
-def _resolve(
-    base_url: str | None,
-    api_key: str | None,
-    organization: str | None,
-    project: str | None,
-    **rest: Any,
-) -> ClientOptions:
-    environ = os.environ
-    key = api_key if api_key is not None else environ.get("OPENAI_API_KEY")
-    options = ClientOptions(
-        base_url=checked_base_url(base_url or environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL),
-        # Whitespace around a key is never part of it: a key read from a file ends in a newline.
-        api_key=checked_key(key.strip()) if key is not None and key.strip() else None,
-        organization=organization if organization is not None else environ.get("OPENAI_ORG_ID"),
-        project=project if project is not None else environ.get("OPENAI_PROJECT_ID"),
-        **rest,
-    )
-    _check_timeout(options.timeout)
-    check_headers(options.default_headers, "default_headers")
-    if options.max_retries < 0:
-        raise ConfigurationError(f"max_retries cannot be negative, got {options.max_retries}")
-    return options
-
-
-def checked_base_url(url: str) -> str:
-    """`url` without a trailing slash, or ConfigurationError saying what an API base URL is."""
-    example = "give one such as https://api.openai.com/v1 or http://127.0.0.1:8000/v1"
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError, ValueError) as error:
-        raise ConfigurationError(
-            f"the base URL {mask(str(url))!r} cannot be read ({error}); {example}"
-        ) from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigurationError(f"the base URL {mask(url)!r} is not an http(s) URL with a host; {example}")
-    return url.rstrip("/")
-
-
-def checked_key(key: str) -> str:
-    """`key`, or ConfigurationError (never quoting the key) when no HTTP header can carry it."""
-    problem = key_problem(key)
-    if problem is not None:
-        raise ConfigurationError(f"{problem}; check the file or variable it came from")
-    return key
-
-
-def check_headers(headers: Mapping[str, str], where: str) -> None:
-    """ConfigurationError naming the header (never its value, which may be a key) that HTTP
-    cannot carry: names are tokens, values printable ASCII."""
-    for name, value in headers.items():
-        if (
-            not isinstance(name, str)
-            or not name
-            or not all((c.isascii() and c.isalnum()) or c in "!#$%&'*+-.^_`|~" for c in name)
-        ):
-            raise ConfigurationError(f"{where}: {name!r} is not a valid header name")
-        if not isinstance(value, str):
-            raise ConfigurationError(
-                f"{where}: the value of {name} must be a string, not {type(value).__name__}"
-            )
-        if not all(c.isascii() and (c.isprintable() or c == "\t") for c in value):
-            raise ConfigurationError(
-                f"{where}: the value of {name} has a line break, a control or a non-ASCII character, "
-                "which an HTTP header cannot carry"
-            )
-
-
-def _check_timeout(timeout: TimeoutTypes) -> None:
-    values = (
-        [timeout.connect, timeout.read, timeout.write, timeout.pool]
-        if isinstance(timeout, httpx.Timeout)
-        else [timeout]
-    )
-    for value in values:
-        if value is not None and (
-            not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
-        ):
-            raise ConfigurationError(
-                f"a timeout must be a number of seconds above 0 (or None for none), not {value!r}"
-            )
 
 
 class _ClientCore:
@@ -224,7 +123,9 @@ class _ClientCore:
     def _generation(
         self, prompt: str | ImageDescription, stream: bool, fields: dict[str, Any], extra: Any
     ) -> Call:
-        return self._prepare(OPERATION_OF["generate"], _body(prompt, fields, stream, extra))
+        call = self._prepare(OPERATION_OF["generate"], _body(prompt, fields, stream, extra))
+        call.images_required = True
+        return call
 
     def _edit(
         self,
@@ -240,11 +141,15 @@ class _ClientCore:
         uploads = {IMAGE: images}
         if mask is not None:
             uploads[MASK] = [prepare_upload(mask, role=MASK)]
-        return self._prepare(OPERATION_OF["edit"], _body(prompt, fields, stream, extra), uploads)
+        call = self._prepare(OPERATION_OF["edit"], _body(prompt, fields, stream, extra), uploads)
+        call.images_required = True
+        return call
 
     def _variation(self, image: ImageInput, fields: dict[str, Any], extra: Any) -> Call:
         body = _fields(fields, extra)
-        return self._prepare(OPERATION_OF["vary"], body, {IMAGE: [prepare_upload(image, role=IMAGE)]})
+        call = self._prepare(OPERATION_OF["vary"], body, {IMAGE: [prepare_upload(image, role=IMAGE)]})
+        call.images_required = True
+        return call
 
     def _generic(
         self,
@@ -263,38 +168,107 @@ class _ClientCore:
     def _fixed_headers(self) -> dict[str, str]:
         """The headers every API request carries, built once (options never change in place)."""
         headers = {"User-Agent": f"imagegen/{__version__}", **self.options.default_headers}
-        if self.options.api_key:
-            headers["Authorization"] = f"Bearer {self.options.api_key}"
+        if isinstance(self.options.auth_header, str):
+            headers.update(auth_headers(self.options.auth_header, self.options.api_key))
         return headers
 
+    @functools.cached_property
+    def _guarded_auth(self) -> tuple[str, ...]:
+        """Auth headers that httpx would not drop on a redirect to another origin (it drops only
+        Authorization): the redirect hook drops these."""
+        auth = self.options.auth_header
+        if isinstance(auth, str):
+            return (auth,) if self.options.api_key and auth.lower() != AUTHORIZATION.lower() else ()
+        return ("*",)  # a function's headers: known per request
+
+    def _auth_now(self) -> dict[str, str]:
+        """The headers of an auth_header function, called for each request (tokens expire)."""
+        auth = self.options.auth_header
+        if isinstance(auth, str):
+            return {}
+        produced = auth_headers(auth, self.options.api_key)
+        self._produced_secrets = secret_parts(produced)
+        return produced
+
     def _request(
-        self, call: Call, extra_headers: Mapping[str, str] | None, idempotency_key: str | None
+        self,
+        call: Call,
+        extra_headers: Mapping[str, str] | None,
+        idempotency_key: str | None,
+        extra_query: Mapping[str, str] | None = None,
     ) -> httpx.Request:
         if extra_headers:
             check_headers(extra_headers, "extra_headers")
         if idempotency_key is not None:
             check_headers({"Idempotency-Key": idempotency_key}, "idempotency_key")
+        produced = self._auth_now() if not isinstance(self.options.auth_header, str) else None
         headers = {
             **self._fixed_headers,
+            **(produced or {}),
             "Accept": "text/event-stream" if call.stream else "application/json",
             **call.headers,
             **(extra_headers or {}),
             # The same key on every retry of this call, so a server can answer it once.
             "Idempotency-Key": idempotency_key or f"imagegen-{os.urandom(16).hex()}",
         }
-        return httpx.Request(
-            call.method, self.options.base_url + call.path, headers=headers, json=call.json, files=call.files
+        routes = self.options.routes
+        url = (
+            routes.url(self.options.base_url, call.path, call.model)
+            if routes
+            else self.options.base_url + call.path
         )
+        request = httpx.Request(
+            call.method,
+            url,
+            headers=headers,
+            json=call.json,
+            files=call.files,
+            params=self._query(extra_query),
+        )
+        self._guard(request, produced)
+        return request
+
+    def _query(self, extra_query: Mapping[str, str] | None) -> dict[str, str] | None:
+        if extra_query:
+            check_query(extra_query, "extra_query")
+            return {**self.options.default_query, **extra_query}
+        return dict(self.options.default_query) if self.options.default_query else None
+
+    def _guard(self, request: httpx.Request, produced: Mapping[str, str] | None) -> None:
+        guarded = self._guarded_auth
+        if guarded:
+            names = tuple(produced or ()) if guarded == ("*",) else guarded
+            request.extensions[AUTH_EXTENSION] = (_origin(str(request.url)), names)
 
     def _download_request(self, url: str) -> httpx.Request:
         headers = {"User-Agent": f"imagegen/{__version__}"}
+        produced = None
         # The key goes only to the server it belongs to, never to a storage host of another origin.
-        if self.options.api_key and _origin(url) == _origin(self.options.base_url):
-            headers["Authorization"] = f"Bearer {self.options.api_key}"
-        return httpx.Request("GET", url, headers=headers)
+        if _origin(url) == _origin(self.options.base_url):
+            if isinstance(self.options.auth_header, str):
+                headers.update(auth_headers(self.options.auth_header, self.options.api_key))
+            else:
+                produced = self._auth_now()
+                headers.update(produced)
+        request = httpx.Request("GET", url, headers=headers)
+        self._guard(request, produced)
+        return request
+
+    def _not_downloaded(self, url: str, index: int) -> bytes:
+        """The bytes of an image whose `url` is not http(s): read here, or refused (never sent)."""
+        kind = url_kind(url)
+        if kind == "data":
+            return decode_data_url(url, index)
+        if kind == "local":
+            return read_local(url, index, allowed=self.options.allow_local_paths)
+        raise refuse_other(url, index)
+
+    _produced_secrets: tuple[str, ...] = ()
 
     def _secrets(self) -> tuple[str, ...]:
-        return (self.options.api_key,) if self.options.api_key else ()
+        """What no message may show: the key, and the last headers an auth_header function made."""
+        key = (self.options.api_key,) if self.options.api_key else ()
+        return key + self._produced_secrets if self._produced_secrets else key
 
     @functools.cached_property
     def _default_policy(self) -> RetryPolicy:
@@ -332,6 +306,16 @@ class _ClientCore:
     @staticmethod
     def _raw(response: httpx.Response, content: bytes, keep: bool) -> RawResponse:
         return RawResponse(response.status_code, response.headers, content if keep else None)
+
+
+def no_images(response: httpx.Response, asked: int) -> InvalidResponseError:
+    """The error for a success without images (a caller cannot ask for none: n is at least 1)."""
+    request_id = response.headers.get("x-request-id")
+    quoted = f" (request id {request_id})" if request_id else ""
+    return InvalidResponseError(
+        f"the server answered {response.status_code} with no images (an empty `data`), where "
+        f"{asked} were asked for{quoted}; nothing was made, so there is nothing to save"
+    )
 
 
 def _fields(fields: Mapping[str, Any], extra: Any) -> dict[str, Any]:
@@ -377,6 +361,24 @@ def _as_arguments(options: ClientOptions) -> dict[str, Any]:
     return {item.name: getattr(options, item.name) for item in dataclasses.fields(options)}
 
 
+AUTH_EXTENSION = "imagegen.auth"
+
+
+def strip_foreign_auth(request: httpx.Request) -> None:
+    """httpx event hook: on a redirect to another origin, drop the auth headers httpx keeps (it
+    drops only Authorization), so Azure's api-key never reaches a storage host."""
+    guarded = request.extensions.get(AUTH_EXTENSION)
+    if guarded is not None and _origin(str(request.url)) != guarded[0]:
+        names = guarded[1]
+        for name in names:
+            request.headers.pop(name, None)
+
+
+async def async_strip_foreign_auth(request: httpx.Request) -> None:
+    """The async twin of strip_foreign_auth."""
+    strip_foreign_auth(request)
+
+
 def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     default = {"http": 80, "https": 443}.get(parts.scheme)
@@ -411,45 +413,61 @@ class ImagesClient(_ClientCore):
         organization: str | None = None,
         project: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        auth_header: AuthHeader = AUTHORIZATION,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         proxy: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
+        allow_local_paths: bool = False,
         contract: Contract | None = None,
+        routes: Routes | None = None,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
+        _key_variable: str | None = "OPENAI_API_KEY",
     ) -> None:
-        self.options = _resolve(
+        self.options = resolve(
             base_url,
             api_key,
             organization,
             project,
+            key_variable=_key_variable,
+            default_query=default_query,
             default_headers=dict(default_headers or {}),
+            auth_header=auth_header,
             timeout=timeout,
             max_retries=max_retries,
             proxy=proxy,
             verify=verify,
             check_rules=check_rules,
+            allow_local_paths=allow_local_paths,
             contract=contract,
+            routes=routes,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
-            proxy=proxy, verify=_tls(verify), transport=transport, follow_redirects=True
+            proxy=proxy, verify=tls(verify), transport=transport, follow_redirects=True
         )
+        if self._guarded_auth and strip_foreign_auth not in self._http.event_hooks["request"]:
+            self._http.event_hooks["request"].append(strip_foreign_auth)
         self._transport = transport
 
     def with_options(self, **changes: Any) -> ImagesClient:
         """A client with some options changed (base_url, api_key, timeout, max_retries, proxy, ...)."""
         options = dataclasses.replace(self.options, **changes)
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
-        return ImagesClient(
+        clone = object.__new__(type(self))  # an AzureImagesClient stays one: its routes are options
+        ImagesClient.__init__(
+            clone,
             **_as_arguments(options),
             # The same connection pool as this client (which keeps owning it) when the
             # transport options are the same: with_options is cheap, as in openai-python.
             http_client=self._http if shares_http else None,
             transport=self._transport,
+            _key_variable=None,  # the options are already resolved: a key set to None stays None
         )
+        return clone
 
     def close(self) -> None:
         """Close the connections (not those of an http_client passed in)."""
@@ -563,15 +581,18 @@ class ImagesClient(_ClientCore):
         idempotency_key: str | None = None,
         raw_response: bool = False,
         extra_body: object = None,  # already merged into the call's body
+        extra_query: Mapping[str, str] | None = None,
     ) -> ImagesResult | ImageStream:
-        request = self._request(call, extra_headers, idempotency_key)
+        request = self._request(call, extra_headers, idempotency_key, extra_query)
         response = self._send(request, self._policy(max_retries), self._timeout(timeout), stream=call.stream)
         if call.stream:
             return ImageStream(
-                response, event_reader(call.expected_images, self._image_from_b64, self._secrets())
+                response, event_reader(call.expected_images, self._stream_image, self._secrets())
             )
         answer = self._answer(response, response.content)
         sources = image_sources(answer)  # checked now: a malformed answer fails the call
+        if call.images_required and not sources:
+            raise no_images(response, call.expected_images)
         download = self._download
 
         def images() -> list[GeneratedImage]:
@@ -582,10 +603,12 @@ class ImagesClient(_ClientCore):
 
         return ImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
-    def _image_from_b64(self, index: int, b64: str) -> GeneratedImage:
-        return GeneratedImage(index=index, b64_json=b64, url=None)
+    def _stream_image(self, index: int, b64: str | None, url: str | None) -> GeneratedImage:
+        return GeneratedImage(index=index, b64_json=b64, url=url, download=self._download)
 
-    def _download(self, url: str) -> bytes:
+    def _download(self, url: str, index: int) -> bytes:
+        if url_kind(url) != "http":
+            return self._not_downloaded(url, index)
         response = self._send(
             self._download_request(url), self._policy(None), self._timeout("default"), stream=False
         )
@@ -604,7 +627,7 @@ class ImagesClient(_ClientCore):
                     response = self._http.send(request, stream=True)
                     if response.is_success:
                         # The first bytes are read here: a stream dropped before any is retried.
-                        _prefetch(response)
+                        prefetch(response)
                         if debug:
                             _log(request, response, started)
                         return response
@@ -643,45 +666,61 @@ class AsyncImagesClient(_ClientCore):
         organization: str | None = None,
         project: str | None = None,
         default_headers: Mapping[str, str] | None = None,
+        default_query: Mapping[str, str] | None = None,
+        auth_header: AuthHeader = AUTHORIZATION,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
         proxy: str | None = None,
         verify: bool | str | ssl.SSLContext = True,
         check_rules: bool = True,
+        allow_local_paths: bool = False,
         contract: Contract | None = None,
+        routes: Routes | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        _key_variable: str | None = "OPENAI_API_KEY",
     ) -> None:
-        self.options = _resolve(
+        self.options = resolve(
             base_url,
             api_key,
             organization,
             project,
+            key_variable=_key_variable,
+            default_query=default_query,
             default_headers=dict(default_headers or {}),
+            auth_header=auth_header,
             timeout=timeout,
             max_retries=max_retries,
             proxy=proxy,
             verify=verify,
             check_rules=check_rules,
+            allow_local_paths=allow_local_paths,
             contract=contract,
+            routes=routes,
         )
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
-            proxy=proxy, verify=_tls(verify), transport=transport, follow_redirects=True
+            proxy=proxy, verify=tls(verify), transport=transport, follow_redirects=True
         )
+        if self._guarded_auth and async_strip_foreign_auth not in self._http.event_hooks["request"]:
+            self._http.event_hooks["request"].append(async_strip_foreign_auth)
         self._transport = transport
 
     def with_options(self, **changes: Any) -> AsyncImagesClient:
         """A client with some options changed (base_url, api_key, timeout, max_retries, proxy, ...)."""
         options = dataclasses.replace(self.options, **changes)
         shares_http = options.proxy == self.options.proxy and options.verify == self.options.verify
-        return AsyncImagesClient(
+        clone = object.__new__(type(self))  # an AzureImagesClient stays one: its routes are options
+        AsyncImagesClient.__init__(
+            clone,
             **_as_arguments(options),
             # The same connection pool as this client (which keeps owning it) when the
             # transport options are the same: with_options is cheap, as in openai-python.
             http_client=self._http if shares_http else None,
             transport=self._transport,
+            _key_variable=None,  # the options are already resolved: a key set to None stays None
         )
+        return clone
 
     async def close(self) -> None:
         """Close the connections (not those of an http_client passed in)."""
@@ -776,17 +815,20 @@ class AsyncImagesClient(_ClientCore):
         idempotency_key: str | None = None,
         raw_response: bool = False,
         extra_body: object = None,  # already merged into the call's body
+        extra_query: Mapping[str, str] | None = None,
     ) -> AsyncImagesResult | AsyncImageStream:
-        request = self._request(call, extra_headers, idempotency_key)
+        request = self._request(call, extra_headers, idempotency_key, extra_query)
         response = await self._send(
             request, self._policy(max_retries), self._timeout(timeout), stream=call.stream
         )
         if call.stream:
             return AsyncImageStream(
-                response, event_reader(call.expected_images, self._image_from_b64, self._secrets())
+                response, event_reader(call.expected_images, self._stream_image, self._secrets())
             )
         answer = self._answer(response, response.content)
         sources = image_sources(answer)  # checked now: a malformed answer fails the call
+        if call.images_required and not sources:
+            raise no_images(response, call.expected_images)
         download = self._download
 
         def images() -> list[AsyncGeneratedImage]:
@@ -797,10 +839,12 @@ class AsyncImagesClient(_ClientCore):
 
         return AsyncImagesResult(images, answer, self._raw(response, response.content, raw_response))
 
-    def _image_from_b64(self, index: int, b64: str) -> AsyncGeneratedImage:
-        return AsyncGeneratedImage(index=index, b64_json=b64, url=None)
+    def _stream_image(self, index: int, b64: str | None, url: str | None) -> AsyncGeneratedImage:
+        return AsyncGeneratedImage(index=index, b64_json=b64, url=url, download=self._download)
 
-    async def _download(self, url: str) -> bytes:
+    async def _download(self, url: str, index: int) -> bytes:
+        if url_kind(url) != "http":
+            return self._not_downloaded(url, index)
         request = self._download_request(url)
         response = await self._send(request, self._policy(None), self._timeout("default"), stream=False)
         return response.content
@@ -818,7 +862,7 @@ class AsyncImagesClient(_ClientCore):
                     response = await self._http.send(request, stream=True)
                     if response.is_success:
                         # The first bytes are read here: a stream dropped before any is retried.
-                        await _async_prefetch(response)
+                        await async_prefetch(response)
                         if debug:
                             _log(request, response, started)
                         return response
@@ -844,69 +888,6 @@ class AsyncImagesClient(_ClientCore):
             logger.info("retrying %s %s in %.2f s after: %s", request.method, request.url.path, wait, failure)
             await _async_wait(wait)
         raise AssertionError("unreachable")  # the loop always returns or raises
-
-
-class _Prefetched(httpx.SyncByteStream):
-    """A response body whose first chunk was already read, then the rest as it comes."""
-
-    def __init__(self, first: bytes, rest: Iterator[bytes], original: httpx.SyncByteStream) -> None:
-        self._first, self._rest, self._original = first, rest, original
-
-    def __iter__(self) -> Iterator[bytes]:
-        if self._first:
-            yield self._first
-        yield from self._rest
-
-    def close(self) -> None:
-        self._original.close()
-
-
-class _AsyncPrefetched(httpx.AsyncByteStream):
-    """The async twin of _Prefetched."""
-
-    def __init__(self, first: bytes, rest: AsyncIterator[bytes], original: httpx.AsyncByteStream) -> None:
-        self._first, self._rest, self._original = first, rest, original
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        if self._first:
-            yield self._first
-        async for chunk in self._rest:
-            yield chunk
-
-    async def aclose(self) -> None:
-        await self._original.aclose()
-
-
-def _prefetch(response: httpx.Response) -> None:
-    """Read the first chunk of a streamed body (a TransportError here means nothing arrived)."""
-    original = response.stream
-    assert isinstance(original, httpx.SyncByteStream)
-    rest = iter(original)
-    try:
-        first = next(rest, b"")
-    except httpx.TransportError:
-        response.close()
-        raise
-    if not first:
-        response.close()
-        raise httpx.RemoteProtocolError("the stream ended before its first byte", request=response.request)
-    response.stream = _Prefetched(first, rest, original)
-
-
-async def _async_prefetch(response: httpx.Response) -> None:
-    """The async twin of _prefetch."""
-    original = response.stream
-    assert isinstance(original, httpx.AsyncByteStream)
-    rest = original.__aiter__()
-    try:
-        first = await anext(rest, b"")
-    except httpx.TransportError:
-        await response.aclose()
-        raise
-    if not first:
-        await response.aclose()
-        raise httpx.RemoteProtocolError("the stream ended before its first byte", request=response.request)
-    response.stream = _AsyncPrefetched(first, rest, original)
 
 
 def _wait(seconds: float) -> None:

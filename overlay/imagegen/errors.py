@@ -69,6 +69,10 @@ class InvalidResponseError(ImagesError):
     """The server answered 2xx with a body that is not an images answer."""
 
 
+class InvalidImageDataError(ImagesError):
+    """An image in the answer cannot be read (bad base64, or bytes that are not an image)."""
+
+
 class APIStatusError(ImagesError):
     """The server answered with an error status. Carries what it said about it."""
 

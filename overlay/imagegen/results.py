@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from .atomic import write_atomically
-from .errors import ImagesError, InvalidResponseError
+from .errors import InvalidImageDataError, InvalidResponseError
+from .image_urls import decode_data_url, shown_url, url_kind
 from .imageinfo import EXTENSIONS, ImageInfo, image_info
 
 if TYPE_CHECKING:
@@ -26,10 +27,6 @@ if TYPE_CHECKING:
     from imagegen_api.models import ImagesResponse, ImageUsage
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".gif"}
-
-
-class InvalidImageDataError(ImagesError):
-    """An image in the answer cannot be read (bad base64, or bytes that are not an image)."""
 
 
 @dataclass(slots=True)
@@ -59,7 +56,10 @@ class _ImageBase:
         self._data: bytes | None = None
 
     def __repr__(self) -> str:
-        source = f"url={self.url!r}" if self.b64_json is None else f"b64_json=<{len(self.b64_json)} chars>"
+        if self.b64_json is not None:
+            source = f"b64_json=<{len(self.b64_json)} chars>"
+        else:
+            source = f"url={shown_url(self.url) if self.url is not None else None!r}"
         return f"{type(self).__name__}(index={self.index}, {source})"
 
     @property
@@ -81,8 +81,12 @@ class _ImageBase:
         return (info.width, info.height) if info is not None else None
 
     def _known_bytes(self) -> bytes | None:
-        if self._data is None and self.b64_json is not None:
-            self._data = _decode_base64(self.b64_json, self.index)
+        if self._data is None:
+            if self.b64_json is not None:
+                self._data = _decode_base64(self.b64_json, self.index)
+            elif self.url is not None and url_kind(self.url) == "data":
+                # Decoded here, never fetched: a data: URL is the image itself.
+                self._data = self._keep(decode_data_url(self.url, self.index))
         return self._data
 
     def _needs_download(self) -> str:
@@ -92,7 +96,8 @@ class _ImageBase:
 
     def _keep(self, data: bytes) -> bytes:
         if image_info(data) is None:
-            raise InvalidImageDataError(f"the download of image {self.index} ({self.url}) is not an image")
+            where = shown_url(self.url) if self.url is not None else "no URL"
+            raise InvalidImageDataError(f"the bytes of image {self.index} ({where}) are not an image")
         self._data = data
         return data
 
@@ -107,7 +112,7 @@ class GeneratedImage(_ImageBase):
         b64_json: str | None,
         url: str | None,
         revised_prompt: str | None = None,
-        download: Callable[[str], bytes] | None = None,
+        download: Callable[[str, int], bytes] | None = None,
     ) -> None:
         super().__init__(index=index, b64_json=b64_json, url=url, revised_prompt=revised_prompt)
         self._download = download
@@ -120,7 +125,7 @@ class GeneratedImage(_ImageBase):
         url = self._needs_download()
         if self._download is None:
             raise InvalidImageDataError(f"image {self.index} has only a URL and no client to download it")
-        return self._keep(self._download(url))
+        return self._keep(self._download(url, self.index))
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the image to `path` atomically and return where it went.
@@ -147,7 +152,7 @@ class AsyncGeneratedImage(_ImageBase):
         b64_json: str | None,
         url: str | None,
         revised_prompt: str | None = None,
-        download: Callable[[str], Awaitable[bytes]] | None = None,
+        download: Callable[[str, int], Awaitable[bytes]] | None = None,
     ) -> None:
         super().__init__(index=index, b64_json=b64_json, url=url, revised_prompt=revised_prompt)
         self._download = download
@@ -160,7 +165,7 @@ class AsyncGeneratedImage(_ImageBase):
         url = self._needs_download()
         if self._download is None:
             raise InvalidImageDataError(f"image {self.index} has only a URL and no client to download it")
-        return self._keep(await self._download(url))
+        return self._keep(await self._download(url, self.index))
 
     async def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Write the image to `path` atomically; see GeneratedImage.save."""

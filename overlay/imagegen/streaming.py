@@ -1,14 +1,18 @@
 """Streams of partial and completed images (`stream=True`), read from server-sent events.
 
-Each event's JSON is parsed with the generated event models, then wrapped in a typed event
-holding an image object. A stream that breaks off, or ends before every image is completed, or
-in the middle of an event, raises StreamError: a truncated image is never passed off as final.
-Stopping early (breaking out of the loop, or `close()`) closes the connection.
+Each event is read by the dialect that recognises it (imagegen.stream_dialects: OpenAI's, and
+those of servers that stream differently), then wrapped in a typed event holding an image object.
+A server that answers a stream request with one JSON body (LocalAI and vLLM-Omni ignore
+`stream`) gives a completed event per image, flagged `streamed=False`. A stream that breaks off,
+or ends before every image is completed, or in the middle of an event, raises StreamError naming
+what did arrive: a truncated image is never passed off as final. Stopping early (breaking out of
+the loop, or `close()`) closes the connection.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic
@@ -18,11 +22,13 @@ import httpx
 if TYPE_CHECKING:
     from imagegen_api.models import ImageUsage
 
+from . import stream_dialects as dialects
 from .errors import StreamError
 from .masking import mask
 from .results import AsyncGeneratedImage, GeneratedImage, ImageT
 
 DONE = "[DONE]"
+logger = logging.getLogger("imagegen")
 
 
 @dataclass(frozen=True)
@@ -91,17 +97,28 @@ class ImageCompletedEvent(Generic[ImageT]):
     background: str | None
     output_format: str | None
     created_at: int | None
+    streamed: bool = True
+    """False when the server answered the stream request with one JSON body instead."""
 
 
 class _EventReader(Generic[ImageT]):
-    """What sync and async streams share: turning events into typed events, and the final check."""
+    """What sync and async streams share: turning events into typed events, and the final check.
+
+    Events are read by the dialects of imagegen.stream_dialects (OpenAI's, vLLM-Omni's, progress-
+    then-result streams); what none knows is kept in `unknown`, and named in the error should the
+    stream end before its images.
+    """
 
     def __init__(
-        self, expected_images: int, make_image: Callable[[int, str], ImageT], secrets: tuple[str, ...] = ()
+        self,
+        expected_images: int,
+        make_image: Callable[[int, str | None, str | None], ImageT],
+        secrets: tuple[str, ...] = (),
     ) -> None:
         self.expected_images = expected_images
         self.completed: list[ImageT] = []
-        self._make_image: Callable[[int, str], ImageT] = make_image
+        self.unknown: dict[str, int] = {}
+        self._make_image: Callable[[int, str | None, str | None], ImageT] = make_image
         self._decoder = SseDecoder()
         self._done = False
         self._secrets = secrets
@@ -110,33 +127,60 @@ class _EventReader(Generic[ImageT]):
         """`text` without the key (a server may echo it into what a stream says)."""
         return mask(text, self._secrets)
 
-    def read_line(self, line: str) -> PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT] | None:
+    def read_line(self, line: str) -> list[PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT]]:
+        """The events one line completes (most lines complete none)."""
         try:
             return self._read_line(line)
         except StreamError as error:
             raise StreamError(self.masked(str(error))) from None
 
-    def _read_line(self, line: str) -> PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT] | None:
+    def _read_line(self, line: str) -> list[PartialImageEvent[ImageT] | ImageCompletedEvent[ImageT]]:
         sse = self._decoder.feed(line)
         if sse is None or self._done:
-            return None
+            return []
         if sse.data.strip() == DONE:
             self._done = True
-            return None
+            return []
         try:
             data = json.loads(sse.data)
         except ValueError:
             raise StreamError(f"the stream sent an event whose data is not JSON: {sse.data[:80]!r}") from None
         if not isinstance(data, dict):
-            return None
-        kind = str(data.get("type") or sse.event or "")
-        if kind == "error" or ("error" in data and not kind.endswith(("partial_image", "completed"))):
-            raise StreamError(f"the server reported an error in the stream: {_error_text(data)}")
-        if kind.endswith(".partial_image"):
-            return self._partial(kind, data)
-        if kind.endswith(".completed"):
-            return self._completed(kind, data)
-        return None  # an event type this version does not know: skipped
+            return []
+        found = dialects.meaning(sse.event, data)
+        if isinstance(found, dialects.Failed):
+            raise StreamError(f"the server reported an error in the stream: {found.message}")
+        if isinstance(found, dialects.Partial):
+            return [self._partial(found.kind, dict(found.data))]
+        if isinstance(found, dialects.Completed):
+            return [self._completed(found.kind, dict(item), dict(found.settings)) for item in found.items]
+        if isinstance(found, dialects.Unknown):
+            self.unknown[found.name] = self.unknown.get(found.name, 0) + 1
+        return []
+
+    def answer(self, body: bytes, content_type: str) -> list[ImageCompletedEvent[ImageT]]:
+        """The events of a server that answered a stream request with one JSON body (LocalAI and
+        vLLM-Omni ignore `stream`): a completed event per image, flagged as not streamed."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise StreamError(
+                self.masked(
+                    f"a stream was asked for, but the answer is {content_type or 'untyped'}: {body[:80]!r}"
+                )
+            ) from None
+        items = data.get("data") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise StreamError(
+                self.masked(f"a stream was asked for, but the answer is not images: {body[:80]!r}")
+            )
+        self._done = True
+        settings = {key: value for key, value in data.items() if key != "data"}
+        return [
+            self._completed("not streamed", dict(item), settings, streamed=False)
+            for item in items
+            if isinstance(item, dict)
+        ]
 
     def finish(self) -> None:
         if self._decoder.pending:
@@ -145,28 +189,39 @@ class _EventReader(Generic[ImageT]):
                 f"{self.expected_images} image(s) were completed"
             )
         if len(self.completed) < self.expected_images:
+            unknown = ", ".join(f"{name} ({count})" for name, count in self.unknown.items())
+            also = f"; it sent events this client does not know: {unknown}" if unknown else ""
             raise StreamError(
-                f"the stream ended after {len(self.completed)} of {self.expected_images} image(s) "
-                "were completed"
+                self.masked(
+                    f"the stream ended after {len(self.completed)} of {self.expected_images} image(s) "
+                    f"were completed{also}"
+                )
             )
 
     def _partial(self, kind: str, data: dict[str, Any]) -> PartialImageEvent[ImageT]:
         return PartialImageEvent(
             type=kind,
-            image=self._make_image(len(self.completed), _b64(data)),
+            image=self._make_image(len(self.completed), _b64(data), None),
             partial_image_index=int(data.get("partial_image_index") or 0),
             **_settings(data),
         )
 
-    def _completed(self, kind: str, data: dict[str, Any]) -> ImageCompletedEvent[ImageT]:
-        image = self._make_image(len(self.completed), _b64(data))
+    def _completed(
+        self, kind: str, item: dict[str, Any], settings: dict[str, Any], *, streamed: bool = True
+    ) -> ImageCompletedEvent[ImageT]:
+        b64, url = item.get("b64_json"), item.get("url")
+        if not isinstance(b64, str) and not isinstance(url, str):
+            raise StreamError(f"a {kind} event carries no image (b64_json or url)")
+        image = self._make_image(
+            len(self.completed), b64 if isinstance(b64, str) else None, url if isinstance(url, str) else None
+        )
         self.completed.append(image)
-        usage = data.get("usage")
         return ImageCompletedEvent(
             type=kind,
             image=image,
-            usage=_usage(usage),
-            **_settings(data),
+            usage=_usage(item.get("usage") or settings.get("usage")),
+            streamed=streamed,
+            **_settings({**settings, **item}),
         )
 
 
@@ -192,13 +247,6 @@ def _settings(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _error_text(data: dict[str, Any]) -> str:
-    error = data.get("error")
-    if isinstance(error, dict):
-        return str(error.get("message") or error)
-    return str(error or data.get("message") or data)
-
-
 StreamEvent = PartialImageEvent[GeneratedImage] | ImageCompletedEvent[GeneratedImage]
 AsyncStreamEvent = PartialImageEvent[AsyncGeneratedImage] | ImageCompletedEvent[AsyncGeneratedImage]
 
@@ -222,10 +270,11 @@ class ImageStream:
 
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
-            for line in self.response.iter_lines():
-                event = self._reader.read_line(line)
-                if event is not None:
-                    yield event
+            if not _is_event_stream(self.response):
+                yield from self._reader.answer(self.response.read(), _content_type(self.response))
+            else:
+                for line in self.response.iter_lines():
+                    yield from self._reader.read_line(line)
             self._reader.finish()
         except httpx.TransportError as error:
             raise StreamError(self._reader.masked(f"the stream broke off: {error}")) from error
@@ -263,10 +312,14 @@ class AsyncImageStream:
 
     async def __aiter__(self) -> AsyncIterator[AsyncStreamEvent]:
         try:
-            async for line in self.response.aiter_lines():
-                event = self._reader.read_line(line)
-                if event is not None:
-                    yield event
+            if not _is_event_stream(self.response):
+                body = await self.response.aread()
+                for completed in self._reader.answer(body, _content_type(self.response)):
+                    yield completed
+            else:
+                async for line in self.response.aiter_lines():
+                    for event in self._reader.read_line(line):
+                        yield event
             self._reader.finish()
         except httpx.TransportError as error:
             raise StreamError(self._reader.masked(f"the stream broke off: {error}")) from error
@@ -290,8 +343,24 @@ class AsyncImageStream:
         await self.close()
 
 
+def _content_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).split(";")[0].strip().lower()
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    kind = _content_type(response)
+    if kind == "text/event-stream":
+        return True
+    if kind in ("application/json", "text/json"):
+        logger.debug("a stream was asked for and the server answered %s: read as one answer", kind)
+        return False
+    return True  # no type, or another one: read it as events, the stream's checks decide
+
+
 def event_reader(
-    expected_images: int, make_image: Callable[[int, str], ImageT], secrets: tuple[str, ...] = ()
+    expected_images: int,
+    make_image: Callable[[int, str | None, str | None], ImageT],
+    secrets: tuple[str, ...] = (),
 ) -> _EventReader[ImageT]:
     """A reader for a stream of `expected_images` images, making image objects with `make_image`."""
     return _EventReader(expected_images, make_image, secrets)

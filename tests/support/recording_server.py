@@ -109,22 +109,29 @@ def _app(state: RecordingServer) -> ASGIApp:
 
 
 @contextmanager
-def recording_server() -> Iterator[RecordingServer]:
-    """Run a recording server on a free loopback port for the duration of the block."""
-    state = RecordingServer()
-    config = uvicorn.Config(_app(state), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+def serving(app: ASGIApp, name: str = "test-server") -> Iterator[str]:
+    """Run `app` with uvicorn on a free loopback port for the block; yields http://127.0.0.1:PORT."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="recording-server", daemon=True)
+    thread = threading.Thread(target=server.run, name=name, daemon=True)
     thread.start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the recording server did not start")
+            raise RuntimeError(f"the {name} did not start")
         time.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
-    state.base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        yield state
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=START_TIMEOUT_S)
+
+
+@contextmanager
+def recording_server() -> Iterator[RecordingServer]:
+    """Run a recording server on a free loopback port for the duration of the block."""
+    state = RecordingServer()
+    with serving(_app(state), "recording server") as origin:
+        state.base_url = f"{origin}/v1"
+        yield state

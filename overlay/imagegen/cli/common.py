@@ -22,7 +22,8 @@ class UsageError(Exception):
 
 
 def add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """--url, --token, --token-file, --headers, --proxy, --timeout, --max-retries, --raw, -v, --quiet."""
+    """--url, --token, --token-file, --headers, --query, --auth-header, --allow-local-paths, --proxy,
+    --timeout, --max-retries, --raw, -v, --quiet."""
     group = parser.add_argument_group("connection")
     group.add_argument(
         "--url", metavar="URL", help="the API base URL (default: OPENAI_BASE_URL, else OpenAI)"
@@ -35,6 +36,24 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--token-file", type=Path, metavar="FILE", help="read the API key from FILE")
     group.add_argument(
         "--headers", metavar="JSON", help="extra request headers: JSON or a path to a .json file"
+    )
+    group.add_argument(
+        "--query",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a query parameter for every request, e.g. api-version=2025-04-01-preview (repeatable)",
+    )
+    group.add_argument(
+        "--auth-header",
+        metavar="NAME",
+        default="Authorization",
+        help="the header that carries the key: Authorization (as Bearer, the default) or e.g. api-key",
+    )
+    group.add_argument(
+        "--allow-local-paths",
+        action="store_true",
+        help="read answers' file:// URLs and paths from this disk (for a server on this machine)",
     )
     group.add_argument("--proxy", metavar="URL", help="send requests through this proxy")
     group.add_argument("--timeout", type=float, metavar="SECONDS", help="how long to wait for an answer")
@@ -98,6 +117,17 @@ def headers_of(args: argparse.Namespace) -> dict[str, str]:
     return {str(name): str(value) for name, value in data.items()}
 
 
+def query_of(args: argparse.Namespace) -> dict[str, str]:
+    """--query KEY=VALUE options as a dict."""
+    query: dict[str, str] = {}
+    for item in getattr(args, "query", None) or []:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise UsageError(f"--query takes KEY=VALUE, e.g. api-version=2025-04-01-preview; got {item!r}")
+        query[name] = value
+    return query
+
+
 def client_of(args: argparse.Namespace) -> ImagesClient:
     """An ImagesClient configured from the connection options."""
     from ..errors import ConfigurationError
@@ -129,6 +159,9 @@ def _client(args: argparse.Namespace, token: str | None) -> ImagesClient:
         base_url=args.url,
         api_key=token,
         default_headers=headers_of(args),
+        default_query=query_of(args),
+        auth_header=getattr(args, "auth_header", None) or "Authorization",
+        allow_local_paths=getattr(args, "allow_local_paths", False),
         proxy=args.proxy,
         timeout=httpx.Timeout(args.timeout, connect=min(args.timeout, 10.0))
         if args.timeout is not None
