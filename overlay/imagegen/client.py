@@ -58,11 +58,14 @@ from .client_options import (
 from .contract import IMAGE, MASK, Contract, default_contract
 from .contract.operations import JSON, MULTIPART
 from .description import ImageDescription
+from .edit_inputs import EditForm, edit_inputs
 from .errors import (
     APIConnectionError,
     APITimeoutError,
     ImagesError,
     InvalidResponseError,
+    RequestRulesError,
+    UploadError,
     error_for_status,
 )
 from .image_urls import decode_data_url, read_local, refuse_other, url_kind
@@ -78,7 +81,7 @@ from .results import (
 )
 from .retry import RetryPolicy
 from .streaming import AsyncImageStream, ImageStream, event_reader
-from .uploads import ImageInput, PreparedUpload, prepare_upload, require_images
+from .uploads import ImageInput, PreparedUpload, prepare_upload
 
 logger = logging.getLogger("imagegen")
 
@@ -109,13 +112,16 @@ class _ClientCore:
         """Check `body` (and `uploads`, by role) against the model's rules and build the request."""
         contract = self._contract
         info = contract.operation(operation)
+        media = form or (MULTIPART if uploads or JSON not in info.bodies else JSON)
         if self.options.check_rules:
-            fields = contract.request_fields(info)
+            # The fields of the form sent: an edit's `mask` is a file in one, an object in the other.
+            fields = (
+                contract.fields(info.bodies[media]) if media in info.bodies else contract.request_fields(info)
+            )
             check_request(info.name, body, uploads, catalog=contract.catalog, fields=fields)
         else:
             check_request(info.name, body, uploads, catalog=None)  # the rules every server has
         organization, project = self.options.organization, self.options.project
-        media = form or (MULTIPART if uploads or JSON not in info.bodies else JSON)
         if media == MULTIPART:
             return multipart_call(contract, info, body, uploads or {}, organization, project)
         return json_call(contract, info, body, organization, project)
@@ -129,19 +135,34 @@ class _ClientCore:
 
     def _edit(
         self,
-        image: ImageInput | Sequence[ImageInput],
+        image: Any,
         prompt: str | ImageDescription,
-        mask: ImageInput | None,
+        mask: Any | None,
         stream: bool,
         fields: dict[str, Any],
         extra: Any,
+        form: EditForm | None = None,
     ) -> Call:
-        images = _uploads(image)
-        require_images(images)
-        uploads = {IMAGE: images}
-        if mask is not None:
-            uploads[MASK] = [prepare_upload(mask, role=MASK)]
-        call = self._prepare(OPERATION_OF["edit"], _body(prompt, fields, stream, extra), uploads)
+        contract = self._contract
+        info = contract.operation(OPERATION_OF["edit"])
+        sources = list(image) if isinstance(image, (list, tuple)) else [image]
+        inputs = edit_inputs(sources, mask, form, takes_json=JSON in info.bodies)
+        body = _body(prompt, fields, stream, extra)
+        if inputs.media == JSON:
+            roles = {role: name for name, role in contract.upload_fields(info.bodies[JSON]).items()}
+            body[roles[IMAGE]] = inputs.references[IMAGE]
+            if MASK in inputs.references:
+                body[roles[MASK]] = inputs.references[MASK][0]
+        try:
+            call = self._prepare(info.id, body, inputs.uploads or None, form=inputs.media)
+        except RequestRulesError as error:
+            if inputs.media == JSON and error.param in body and isinstance(body[error.param], list | dict):
+                model = body.get("model")
+                raise UploadError(
+                    f"{model} takes no JSON edits (images by URL, file id or form='json'): give the "
+                    "images themselves and leave form out, to upload them in the multipart form"
+                ) from None
+            raise
         call.images_required = True
         return call
 
@@ -514,6 +535,7 @@ class ImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: Literal[False] = False,
         **arguments: Unpack[EditArguments],
     ) -> ImagesResult: ...
@@ -524,6 +546,7 @@ class ImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: Literal[True],
         **arguments: Unpack[EditArguments],
     ) -> ImageStream: ...
@@ -533,16 +556,21 @@ class ImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: bool = False,
         **arguments: Unpack[EditArguments],
     ) -> ImagesResult | ImageStream:
-        """Edit one image or several (paths, bytes, file objects or Pillow images).
+        """Edit one image or several: local images (paths, bytes, binary files, Pillow images),
+        image URLs (`https://...` or `data:` URLs), or files uploaded with `client.files.upload`
+        (the FileObject, or `{"file_id": ...}`).
 
-        With a `mask` (a PNG with alpha, the first image's size), pixels whose mask alpha is 0 are
-        repainted. Files are checked before anything is sent. Other fields as for `generate`.
+        With a `mask` (a PNG with alpha, the first image's size; given the same ways), pixels
+        whose mask alpha is 0 are repainted. References go in the JSON form of the request, local
+        images in the multipart form unless `form="json"` (then as data: URLs); `form` chooses.
+        Local files are checked before anything is sent. Other fields as for `generate`.
         """
         options, fields = split_arguments("edit", arguments, EDIT_FIELDS)
-        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"))
+        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"), form)
         return self._run(call, **options)
 
     def vary(self, image: ImageInput, **arguments: Unpack[VaryArguments]) -> ImagesResult:
@@ -760,6 +788,7 @@ class AsyncImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: Literal[False] = False,
         **arguments: Unpack[EditArguments],
     ) -> AsyncImagesResult: ...
@@ -770,6 +799,7 @@ class AsyncImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: Literal[True],
         **arguments: Unpack[EditArguments],
     ) -> AsyncImageStream: ...
@@ -779,12 +809,13 @@ class AsyncImagesClient(_ClientCore):
         prompt: str | ImageDescription,
         *,
         mask: ImageInput | None = None,
+        form: EditForm | None = None,
         stream: bool = False,
         **arguments: Unpack[EditArguments],
     ) -> AsyncImagesResult | AsyncImageStream:
         """Edit one image or several; see ImagesClient.edit."""
         options, fields = split_arguments("edit", arguments, EDIT_FIELDS)
-        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"))
+        call = self._edit(image, prompt, mask, stream, fields, options.get("extra_body"), form)
         return await self._run(call, **options)
 
     async def vary(self, image: ImageInput, **arguments: Unpack[VaryArguments]) -> AsyncImagesResult:

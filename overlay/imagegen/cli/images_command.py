@@ -30,6 +30,9 @@ examples:
   imagegen edit photo.png --prompt "Add a red hat" --model gpt-image-1.5
   imagegen edit photo.png --mask mask.png --prompt "Replace the sky with stars"
   imagegen edit a.png b.png c.png --prompt "Put these in a gift basket" --model gpt-image-1.5
+  imagegen edit --image-url https://example.com/photo.png --prompt "Watercolour" --model gpt-image-1.5
+  imagegen edit --file-id file-abc123 --prompt "Add a red hat" --model gpt-image-1.5
+Images by URL or file id are sent in the JSON form of the request (GPT image models).
 The mask is a PNG with alpha, of the first image's size: where its alpha is 0, the model repaints.
 """,
     "vary": """\
@@ -95,9 +98,29 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     if name == "generate":
         parser.add_argument("prompt", help="what the images should show")
     elif name == "edit":
-        parser.add_argument("images", nargs="+", type=Path, metavar="IMAGE", help="the image(s) to edit")
+        parser.add_argument("images", nargs="*", type=Path, metavar="IMAGE", help="the image file(s) to edit")
         parser.add_argument("--prompt", required=True, help="the edit to make")
-        parser.add_argument("--mask", type=Path, help="PNG with alpha; alpha 0 marks what to repaint")
+        parser.add_argument(
+            "--mask",
+            help="PNG with alpha (a file, or an https:// or data: URL); alpha 0 marks what to repaint",
+        )
+        by_reference = parser.add_argument_group("images by reference (sent as a JSON edit)")
+        by_reference.add_argument(
+            "--image-url", action="append", default=[], metavar="URL", help="an image's https:// or data: URL"
+        )
+        by_reference.add_argument(
+            "--file-id",
+            action="append",
+            default=[],
+            metavar="ID",
+            help="an image uploaded with the files API",
+        )
+        by_reference.add_argument("--mask-file-id", metavar="ID", help="a mask uploaded with the files API")
+        by_reference.add_argument(
+            "--form",
+            choices=("json", "multipart"),
+            help="the request's form (default: JSON when an image is a reference, else multipart)",
+        )
     else:
         parser.add_argument("image", type=Path, metavar="IMAGE", help="the image to vary")
     request = parser.add_argument_group("request (the contract's fields)")
@@ -198,9 +221,28 @@ def _call(args: argparse.Namespace, client: ImagesClient, fields: dict[str, Any]
     if args.command == "generate":
         return client.generate(args.prompt, **listed, **options)
     if args.command == "edit":
-        images = args.images[0] if len(args.images) == 1 else list(args.images)
-        return client.edit(images, args.prompt, mask=args.mask, **listed, **options)
+        images = edit_sources(args)
+        mask = {"file_id": args.mask_file_id} if args.mask_file_id else args.mask
+        if args.mask_file_id and args.mask:
+            raise UsageError("give --mask or --mask-file-id, not both")
+        one = images[0] if len(images) == 1 else images
+        return client.edit(one, args.prompt, mask=mask, form=args.form, **listed, **options)
     return client.vary(args.image, **listed, **options)
+
+
+def _reference_name(args: argparse.Namespace) -> str:
+    url = args.image_url[0] if args.image_url else ""
+    if url.lower().startswith(("http://", "https://")):
+        return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or "image"
+    return args.file_id[0] if args.file_id else "image"
+
+
+def edit_sources(args: argparse.Namespace) -> list[Any]:
+    """The images of `imagegen edit`: files, then --image-url URLs, then --file-id references."""
+    sources: list[Any] = [*args.images, *args.image_url, *({"file_id": item} for item in args.file_id)]
+    if not sources:
+        raise UsageError("give the image(s) to edit: files, --image-url URL or --file-id ID")
+    return sources
 
 
 def _stem(args: argparse.Namespace) -> str:
@@ -208,7 +250,9 @@ def _stem(args: argparse.Namespace) -> str:
 
     if args.command == "generate":
         return slug(args.prompt)
-    source = args.images[0] if args.command == "edit" else args.image
+    source = (
+        (args.images[0] if args.images else _reference_name(args)) if args.command == "edit" else args.image
+    )
     suffix = "edited" if args.command == "edit" else "variation"
     return f"{slug(Path(source).stem, fallback='image')}-{suffix}"
 
