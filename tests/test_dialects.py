@@ -98,6 +98,7 @@ def test_unknown_events_are_named_when_the_stream_ends_without_images() -> None:
         stream = images.generate("otter", model="gpt-image-1.5", stream=True)
         with pytest.raises(StreamError) as caught:
             stream.until_done()
+        assert stream.unknown_events == {"image.progress": 3, "image.final": 1}
     message = str(caught.value)
     assert "ended after 0 of 1 image(s)" in message
     assert "image.progress (3)" in message

@@ -268,6 +268,12 @@ class ImageStream:
         """The images completed so far."""
         return list(self._reader.completed)
 
+    @property
+    def unknown_events(self) -> dict[str, int]:
+        """Events no dialect knew, by type, with how many arrived (named in the StreamError
+        should the stream end without its images)."""
+        return dict(self._reader.unknown)
+
     def __iter__(self) -> Iterator[StreamEvent]:
         try:
             if not _is_event_stream(self.response):
@@ -309,6 +315,12 @@ class AsyncImageStream:
     def images(self) -> list[AsyncGeneratedImage]:
         """The images completed so far."""
         return list(self._reader.completed)
+
+    @property
+    def unknown_events(self) -> dict[str, int]:
+        """Events no dialect knew, by type, with how many arrived (named in the StreamError
+        should the stream end without its images)."""
+        return dict(self._reader.unknown)
 
     async def __aiter__(self) -> AsyncIterator[AsyncStreamEvent]:
         try:
