@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shlex
@@ -547,22 +548,23 @@ def test_reports_survive_undecodable_bytes_and_control_characters() -> None:
 # --- HTML ----------------------------------------------------------------------------------------------
 
 
-def test_html_is_one_page_with_the_verdict_facts_and_tables() -> None:
+def test_html_is_the_markdown_rendered_as_one_page_with_the_verdict_facts_and_tables() -> None:
     page = render_html(two_findings(), {1: "finding-1-request.bin"})
     tags = tags_of(page)
 
     assert page.startswith("<!DOCTYPE html>")
-    assert '<p class="verdict fail">DOES NOT CONFORM: 2 findings</p>' in page
-    assert "<tr><th>Seed</th><td>1234</td></tr>" in page
+    assert '<p class="verdict fail"><strong>DOES NOT CONFORM: 2 findings</strong></p>' in page
+    assert "<li>Seed: 1234</li>" in page
     assert (
-        '<tr><td>response_schema_conformance</td><td class="n">40</td><td class="n">3</td>'
-        '<td class="n">0</td><td class="n">0</td><td class="n">1</td></tr>'
+        "<tr>\n<td>response_schema_conformance</td>\n"
+        + "".join(f'<td style="text-align:right">{n}</td>\n' for n in (40, 3, 0, 0, 1))
+        + "</tr>"
     ) in page
     assert f"<li>{VARIATIONS}</li>" in page
     # Self-contained: no external stylesheet, script, image or frame.
     assert {tag for tag, _ in tags} <= {
-        "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table", "tr", "th", "td",
-        "ul", "li", "section", "pre", "code", "a",
+        "html", "head", "meta", "title", "style", "body", "h1", "h2", "h3", "p", "table", "thead", "tbody",
+        "tr", "th", "td", "ul", "li", "pre", "code", "a", "strong",
     }  # fmt: skip
     assert [attrs["href"] for tag, attrs in tags if tag == "a"] == ["finding-1-request.bin"]
 
@@ -590,16 +592,17 @@ def test_html_escapes_a_hostile_request_too() -> None:
 def test_html_gives_each_finding_an_anchor_a_curl_and_the_token_note() -> None:
     page = render_html(two_findings(), {1: "finding-1-request.bin"})
 
-    assert [attrs["id"] for tag, attrs in tags_of(page) if tag == "section"] == ["finding-1", "finding-2"]
-    assert "<h3>1. POST /images/edits — response_schema_conformance: Response violates schema</h3>" in page
+    assert [attrs["id"] for tag, attrs in tags_of(page) if "id" in attrs] == ["finding-1", "finding-2"]
+    heading = "1. POST /images/edits — response_schema_conformance: Response violates schema"
+    assert f'<h3 id="finding-1">{heading}</h3>' in page
     assert "--data-binary @finding-1-request.bin" in page
-    assert page.count("the token is read from $IMAGEGEN_TOKEN") == 2
+    assert page.count("the token is read from <code>$IMAGEGEN_TOKEN</code>") == 2
 
 
 def test_html_without_findings_says_none() -> None:
     page = render_html(conforming())
 
-    assert '<p class="verdict ok">CONFORMS</p>' in page
+    assert '<p class="verdict ok"><strong>CONFORMS</strong></p>' in page
     assert "<h2>Findings</h2>\n<p>None.</p>" in page
 
 
@@ -797,3 +800,149 @@ def test_the_curl_commands_of_the_report_send_the_same_requests_again(tmp_path: 
     assert edit.headers["authorization"] == "Bearer sk-secret-token"
     assert generation.body == json_generation(base_url).body
     assert generation.headers["authorization"] == "Bearer sk-secret-token"
+
+
+# --- rules, triggers, fields as text, coverage, incomplete runs -------------------------------------
+
+
+def test_a_finding_always_says_which_rule_even_when_its_check_said_nothing() -> None:
+    finding = Finding(
+        GENERATIONS, "not_a_server_error", "Server error", "", "fuzzing", 500, json_generation(), ""
+    )
+    section = finding_section(render_markdown(outcome_with([finding])), 1)
+    blocks, outside = split_markdown(section)
+
+    assert (
+        "- Which rule: A request never gets a 5xx answer: the server fails on nothing it is sent." in outside
+    )
+    assert blocks[1][1] == "A request never gets a 5xx answer: the server fails on nothing it is sent."
+
+
+def test_the_value_that_triggered_a_finding_is_highlighted_in_every_report() -> None:
+    finding = dataclasses.replace(rejection_finding(), trigger="size=300x200")
+    outcome = outcome_with([finding])
+
+    assert "- Triggered by: `size=300x200`" in render_markdown(outcome)
+    assert "triggered by size=300x200" in summary(outcome)
+    assert "triggered by: size=300x200" in render_junit(outcome)
+
+
+def test_a_long_prompt_in_a_multipart_body_is_shown_as_text_with_its_length() -> None:
+    prompt = "A yellow alpaca. " * 240  # 4080 characters
+    body = (
+        (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="prompt"\r\n\r\n{prompt}\r\n'
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + png_bytes()
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    request = SentRequest(
+        "POST",
+        f"{BASE_URL}/images/edits",
+        {"Content-Type": f"multipart/form-data; boundary={BOUNDARY}"},
+        body,
+    )
+    section = finding_section(render_markdown(outcome_with([schema_finding(request)])), 1)
+
+    assert "- `prompt`: `A yellow alpaca. A yellow alpaca." in section
+    assert f"({len(prompt)} characters)" in section  # cut, with its length
+    assert "- `image`: `file 'a.png' (image/png," in section
+    assert "PNG 64x64" in section
+
+
+def test_an_emoji_in_a_json_prompt_is_shown_as_itself_and_named() -> None:
+    request = SentRequest(
+        "POST",
+        f"{BASE_URL}/images/generations",
+        {"Content-Type": "application/json"},
+        b'{"model": "dall-e-2", "prompt": "otter \\ud83e\\udda6 swimming"}',
+    )
+    section = finding_section(render_markdown(outcome_with([rejection_finding(request)])), 1)
+
+    assert "- `prompt`: `otter \U0001f9a6 swimming` (U+1F9A6 OTTER)" in section
+
+
+def test_the_coverage_table_shows_what_was_sent_and_what_was_not() -> None:
+    from imagegen.conformance.coverage import NOT_TAKEN, FieldCoverage, OperationCoverage
+
+    size = FieldCoverage(
+        values=("256x256", "512x512", "1024x1024"), sent=9, seen=Counter({"256x256": 7, "512x512": 2})
+    )
+    coverage = OperationCoverage(
+        valid_requests=12,
+        fields={
+            "prompt": FieldCoverage(values=None, sent=12),
+            "size": size,
+            "style": FieldCoverage(None, status=NOT_TAKEN),
+        },
+        rules=[("size=300x200", "answered 400, param size")],
+    )
+    markdown = render_markdown(outcome_with([], coverage={GENERATIONS: coverage}))
+
+    assert f"### {GENERATIONS}: 12 valid requests" in markdown
+    assert "| `size` | 9 | `256x256` (7), `512x512` (2) | `1024x1024` |" in markdown
+    assert "| `style` | — | not taken by the model |  |" in markdown
+    assert "- `size=300x200`: answered 400, param size" in markdown
+
+
+def test_the_report_says_what_each_check_verifies() -> None:
+    markdown = render_markdown(two_findings())
+
+    assert "## What each check verifies" in markdown
+    assert (
+        "| negative_data_rejection | A request the contract (narrowed to the model's rules) forbids"
+        in markdown
+    )
+
+
+def test_an_incomplete_run_says_so_everywhere_with_its_warning() -> None:
+    outcome = outcome_with(
+        [],
+        incomplete="The run stopped before it was done: the time limit of 60 s was reached.",
+        warnings=["The server is slow: the slowest of 2 answers took 30.0 s (median 30.0 s)."],
+    )
+
+    assert summary(outcome).startswith(
+        "INCOMPLETE: The run stopped before it was done: the time limit of 60 s"
+    )
+    markdown = render_markdown(outcome)
+    assert "**Incomplete.** The run stopped before it was done" in markdown
+    assert "**Warning.** The server is slow" in markdown
+    complete = [
+        case
+        for case in ET.fromstring(render_junit(outcome)).iter("testcase")
+        if case.get("name") == "complete"
+    ]
+    assert complete
+    assert complete[0].find("failure") is not None
+    assert outcome.exit_status == 2
+    assert outcome_with([schema_finding()], incomplete="stopped").exit_status == 1
+
+
+def test_failure_text_lists_each_finding_with_its_rule_trigger_and_curl() -> None:
+    from imagegen.conformance.report import failure_text
+
+    text = failure_text(outcome_with([dataclasses.replace(rejection_finding(), trigger="n=11")]))
+
+    assert "DOES NOT CONFORM: 1 finding" in text
+    assert "1. POST /images/generations negative_data_rejection (HTTP 200): API accepted" in text
+    assert "rule: A request the contract" in text
+    assert "triggered by: n=11" in text
+    assert "reproduce: curl -sS -X POST" in text
+
+
+def test_the_summary_has_a_line_of_coverage_per_operation() -> None:
+    from imagegen.conformance.coverage import FieldCoverage, OperationCoverage
+
+    size = FieldCoverage(values=("256x256", "1024x1024"), sent=3, seen=Counter({"256x256": 3}))
+    covered = OperationCoverage(
+        valid_requests=3,
+        fields={"size": size, "user": FieldCoverage(values=None, sent=0)},
+        rules=[("size=300x200", "answered 400, param size")],
+    )
+    lines = summary(outcome_with([], coverage={GENERATIONS: covered})).splitlines()
+
+    assert "coverage (valid requests sent; rules tested; what valid requests never held):" in lines
+    assert f"  {GENERATIONS}     3 valid    1 rules  never: size=1024x1024, user" in lines

@@ -7,11 +7,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .coverage import OperationCoverage
+
 TOKEN_PLACEHOLDER = "$IMAGEGEN_TOKEN"
 # Headers curl sets itself, or that would be wrong when the body is replayed from a file.
 _SKIPPED_HEADERS = {"content-length", "host", "connection", "accept-encoding", "user-agent"}
 
-Streaming = Literal["supported", "not supported", "not tested"]
+Streaming = Literal["supported", "not supported", "not tested", "not documented by the profile"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class Finding:
     status: int | None  # the answer's status, None when there was none
     request: SentRequest | None
     response_body: str  # the start of the answer's body
+    rule: str = ""  # the rule it breaks, in words (the check's explanation when the check gave none)
+    trigger: str | None = None  # the value that triggered it, when one is known (`size=300x200`)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -94,11 +98,24 @@ class Outcome:
     streaming: Streaming = "not tested"
     errors: list[str] = field(default_factory=list)  # what kept parts of the run from happening
     elapsed_s: float = 0.0
+    incomplete: str | None = None  # why the run stopped before it was done (time limit, Ctrl-C)
+    notes: list[str] = field(default_factory=list)  # what probes found that is not a finding
+    warnings: list[str] = field(default_factory=list)  # what the reader should know (a slow server)
+    profile: str | None = None  # the profile the run used, as "name: description"
+    not_documented: list[str] = field(default_factory=list)  # operations the profile leaves out
+    coverage: dict[str, OperationCoverage] = field(default_factory=dict)  # operation -> what was sent
 
     @property
     def conforms(self) -> bool:
-        """No finding and nothing that kept the run from completing."""
-        return not self.findings and not self.errors
+        """No finding, and the run was complete."""
+        return not self.findings and not self.errors and self.incomplete is None
+
+    @property
+    def exit_status(self) -> int:
+        """0 conforms, 1 a finding, 2 the run was incomplete (or could not do what it should)."""
+        if self.findings:
+            return 1
+        return 0 if self.conforms else 2
 
     @property
     def cases(self) -> int:

@@ -4,6 +4,8 @@
   default model's rules to it).
 - Every mask is redrawn at its first image's size, with a transparent area (fit_masks), since
   binary fields are drawn one by one and a mask must match its image.
+- Once the streaming probe found that the server does not stream, cases ask for no stream
+  (`stream: true` becomes `false`, as valid): that one finding is reported, not a copy per case.
 - A valid Idempotency-Key is made distinct per request body (distinct_idempotency_key):
   schemathesis reuses drawn values such as "0" across cases, and a conforming server answers a
   reused key with a different body with 409, which would hide every defect behind it.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from schemathesis import GenerationMode
@@ -31,8 +33,16 @@ from .multipart import parse_form
 from .strategies import data_url, mask_for
 
 
-def install_hooks(schema: Any, contract: Contract, model: str, narrowed: dict[str, Any]) -> None:
-    """Register the hooks on one loaded schemathesis schema (not globally)."""
+def install_hooks(
+    schema: Any,
+    contract: Contract,
+    model: str,
+    narrowed: dict[str, Any],
+    streams: Callable[[], bool] = lambda: True,
+    answered: Callable[[float], None] | None = None,
+) -> None:
+    """Register the hooks on one loaded schemathesis schema (not globally). `streams()` says
+    whether cases may ask for a stream; `answered(seconds)` hears each answer's latency."""
     validator = RequestValidator(narrowed)
 
     def map_case(context: Any, case: Any) -> Any:
@@ -44,8 +54,19 @@ def install_hooks(schema: Any, contract: Contract, model: str, narrowed: dict[st
             if missing and "model" in narrowed["components"]["schemas"][name].get("properties", {}):
                 body["model"] = model
             fit_masks(body, contract.upload_fields(name))
+            if body.get("stream") is True and not streams():
+                body["stream"] = False
         distinct_idempotency_key(case)
         return case
+
+    def before_add_examples(context: Any, examples: list[Any]) -> None:
+        # Cases built from the schemas' examples do not pass through map_case.
+        for example in examples:
+            map_case(context, example)
+
+    def after_call(context: Any, case: Any, response: Any) -> None:
+        if answered is not None:
+            answered(float(getattr(response, "elapsed", 0.0) or 0.0))
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         if not isinstance(failure, AcceptedNegativeData):
@@ -54,6 +75,8 @@ def install_hooks(schema: Any, contract: Contract, model: str, narrowed: dict[st
 
     schema.hooks.register_hook_with_name(map_case, "map_case")
     schema.hooks.register_hook_with_name(filter_failure, "filter_failure")
+    schema.hooks.register_hook_with_name(after_call, "after_call")
+    schema.hooks.register_hook_with_name(before_add_examples, "before_add_examples")
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -193,4 +193,19 @@ def _narrow_uploads(
         schema["required"] = [*schema.get("required", []), keep]
 
 
-__all__ = ["model_bound", "narrow_contract"]
+def relax_header(document: dict[str, Any], name: str) -> None:
+    """Drop the length bounds of header `name` in `document`: a server that ignores the header
+    (Idempotency-Key, say) is not held to limits it has no reason to check."""
+    parameters = list((document.get("components") or {}).get("parameters", {}).values())
+    for item in (document.get("paths") or {}).values():
+        for operation in [item, *(value for value in item.values() if isinstance(value, dict))]:
+            parameters += [p for p in operation.get("parameters", []) if isinstance(p, dict)]
+    for parameter in parameters:
+        if parameter.get("in") == "header" and str(parameter.get("name", "")).lower() == name.lower():
+            schema = parameter.get("schema")
+            if isinstance(schema, dict):
+                for bound in ("minLength", "maxLength", "pattern"):
+                    schema.pop(bound, None)
+
+
+__all__ = ["model_bound", "narrow_contract", "relax_header"]

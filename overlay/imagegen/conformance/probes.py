@@ -1,69 +1,246 @@
-"""Direct requests the conformance runner makes besides schemathesis' generated ones.
-
-`http` is an httpx client (or Starlette's TestClient for an in-process application).
+"""Requests the runner makes before schemathesis runs, to learn what to test and to test what no
+generated case can.
 
 - Which operations the server implements: a route answering 404, 405 or 501 is "not
-  implemented" (LocalAI has no edits or variations) and is left out of the run instead of
-  failing it.
-- Whether it streams: when the model may stream, one `stream: true` request of the first
-  operation that streams with a JSON body tells whether the answer is an event stream; if not,
-  streaming is reported as not supported and not tested.
-- Rules no schema can state: an edit whose mask is not the first image's size must be refused
-  (for the first operation whose multipart body takes an image and a mask).
+  implemented" (LocalAI has no edits or variations) and is left out of the run.
+- Authentication: a request without a key, and one with a wrong key, must be refused with 401
+  (or 403) in the error envelope, judged by schemathesis' own checks. A 429 or 503 answered
+  before the key is looked at says nothing about authentication: a note, not a finding.
+- Streaming: one `stream: true` request. A model whose rules say it streams must answer with an
+  event stream; plain JSON, or a 5xx while the same request without `stream` succeeds, is the
+  finding `stream_not_supported`. A refused or failed probe tells nothing and narrows nothing.
+- Idempotency: whether the server honours `Idempotency-Key` (the same key with another body is
+  a 409, or the first answer again). One that ignores the header is not held to its length limit.
+- Masks: an edit whose mask is not the first image's size must be refused (`mask_size_rejection`).
 """
 
 from __future__ import annotations
 
-import io
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import requests
 
-from ..contract import IMAGE, MASK, Contract, ModelRules, OperationInfo
-from ..contract.operations import JSON, MULTIPART
-from ..errors import MIN_MASKED_SECRET
+from ..contract import IMAGE, MASK, Contract, OperationInfo
+from ..contract.operations import MULTIPART
+from ..masking import mask
+from .bodies import Built, square_png
 from .findings import TOKEN_PLACEHOLDER, Finding, SentRequest
+from .hooks import IDEMPOTENCY_HEADER
+from .refusals import envelope_problems
+from .session import Http, RunStopped
+from .strategies import mask_for
+from .stream_checks import STREAM_NOT_SUPPORTED, STREAM_NOT_SUPPORTED_TITLE, not_streamed_message
 
 NOT_IMPLEMENTED = frozenset({404, 405, 501})
-
+NOT_JUDGED = frozenset({429, 503})  # answered before the request was looked at: rate limits, overload
 MASK_CHECK = "mask_size_rejection"
+_WRONG_KEY = "sk-imagegen-conformance-wrong-key"
+_UNTOLD = " streaming is tested as the contract says."  # a probe that tells nothing narrows nothing
 
 
 class SetupError(Exception):
     """The run cannot happen (server unreachable, nothing to test); the message says why."""
 
 
-def check_reachable(http: Any, base_url: str) -> None:
-    """Raise SetupError unless something answers HTTP at `base_url`."""
+def check_reachable(http: Http) -> None:
+    """Raise SetupError unless something answers HTTP at the server's root."""
     try:
-        http.get(base_url)
-    except httpx.HTTPError as error:
-        raise SetupError(f"no server answers at {base_url}: {error or type(error).__name__}") from None
+        http.request("GET", http.root)
+    except RunStopped:
+        raise
+    except requests.RequestException as error:
+        reason = str(error) or type(error).__name__
+        raise SetupError(f"no server answers at {http.root}: {reason[:300]}") from None
 
 
-def implemented(http: Any, base_url: str, operation: OperationInfo, headers: Mapping[str, str]) -> bool:
+def implemented(http: Http, operation: OperationInfo, headers: Mapping[str, str]) -> bool:
     """Whether the server has a route for `operation` (anything but 404, 405 or 501 to an empty body)."""
-    url = base_url + _concrete(operation.path)
-    if operation.method in ("GET", "DELETE", "HEAD"):
-        answer = http.request(operation.method, url, headers=dict(headers))
-    else:
-        answer = http.request(operation.method, url, json={}, headers=dict(headers))
+    url = http.root + re.sub(r"\{[^}]+\}", "imagegen-probe", operation.path)
+    try:
+        if operation.method in ("GET", "DELETE", "HEAD"):
+            answer = http.request(operation.method, url, headers=headers)
+        else:
+            answer = http.request(operation.method, url, json={}, headers=headers)
+    except RunStopped:
+        raise
+    except requests.RequestException:
+        return True  # it did not say it lacks the route; schemathesis will meet the same trouble
     return answer.status_code not in NOT_IMPLEMENTED
 
 
-PROBE_FIELDS = frozenset({"prompt", "model", "stream"})  # what the streaming probe fills in
+def sent(request: requests.PreparedRequest, token: str | None) -> SentRequest:
+    """A request as it went out, with the token replaced by $IMAGEGEN_TOKEN."""
+    headers = {str(name): redact(str(value), token) for name, value in request.headers.items()}
+    body = request.body
+    data = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else None
+    return SentRequest(str(request.method), redact(str(request.url), token), headers, data)
 
 
-def stream_probe_operation(contract: Contract, tested: list[OperationInfo]) -> OperationInfo | None:
-    """The operation the streaming probe uses: the first tested one that streams, with a JSON body
-    that needs nothing but a prompt (a request the probe can make valid for any model)."""
-    for op in tested:
-        if op.streams and JSON in op.bodies:
-            required = {field.name for field in contract.fields(op.bodies[JSON]) if field.required}
-            if required <= PROBE_FIELDS:
-                return op
-    return None
+def redact(value: str, token: str | None) -> str:
+    """`value` with the token replaced by $IMAGEGEN_TOKEN (imagegen.masking, the one masking
+    function: tokens too short to be secrets, such as a local server's "t", are left alone)."""
+    return mask(value, [token], placeholder=TOKEN_PLACEHOLDER)
+
+
+def answer_text(answer: requests.Response) -> str:
+    return answer.content[:2000].decode("utf-8", errors="replace")
+
+
+def probe_finding(
+    operation: OperationInfo,
+    check: str,
+    title: str,
+    rule: str,
+    message: str,
+    answer: requests.Response,
+    token: str | None,
+    trigger: str | None = None,
+) -> Finding:
+    """A finding of one of the runner's own requests."""
+    return Finding(
+        operation=operation.label,
+        check=check,
+        title=title,
+        message=redact(message, token),
+        phase="probe",
+        status=answer.status_code,
+        request=sent(answer.request, token),
+        response_body=redact(answer_text(answer), token),
+        rule=rule,
+        trigger=trigger,
+    )
+
+
+@dataclass
+class ProbeResult:
+    """What a probe found: findings, notes for the report, and counted checks."""
+
+    findings: list[Finding]
+    notes: list[str]
+    counted: list[tuple[str, str, str]]  # (operation, check, status)
+
+
+def auth_probe(http: Http, schema: Any, built: Built, token: str) -> ProbeResult:
+    """Send `built` without a key and with a wrong one: each must be refused with 401 or 403 in
+    the error envelope. A 2xx is left to schemathesis' ignored_auth; 429/503 are not judged."""
+    result = ProbeResult([], [], [])
+    operation = built.operation
+    for label, headers in (
+        ("without an API key", {}),
+        ("with a wrong API key", {"Authorization": f"Bearer {_WRONG_KEY}"}),
+    ):
+        try:
+            answer = built.send(http, headers)
+        except requests.RequestException as error:
+            result.notes.append(f"The authentication probe {label} got no answer ({type(error).__name__}).")
+            continue
+        status = answer.status_code
+        if status in NOT_JUDGED:
+            result.notes.append(
+                f"A request {label} was answered {status} (rate limit or overload) before the key was "
+                "looked at, so authentication was not judged by it."
+            )
+            continue
+        if not 400 <= status < 500:
+            continue  # accepted: schemathesis' ignored_auth reports it, with its own probes
+        rule = f"A request {label} must be refused with 401 (or 403) in the contract's error envelope (JSON)."
+        problems = envelope_problems(schema, operation, answer)
+        for check, title, message in problems:
+            result.findings.append(probe_finding(operation, check, title, rule, message, answer, token))
+        for check in ("content_type_conformance", "response_schema_conformance"):
+            failed = any(problem[0] == check for problem in problems)
+            result.counted.append((operation.label, check, "failure" if failed else "success"))
+    return result
+
+
+@dataclass(frozen=True)
+class StreamProbe:
+    """What a `stream: true` request got: `supported`, `not supported`, or untold (None)."""
+
+    streaming: str | None
+    finding: Finding | None = None
+    note: str | None = None
+
+
+def stream_probe(
+    http: Http, built: Built, headers: Mapping[str, str], model: str, promised: bool, token: str | None
+) -> StreamProbe:
+    """Ask `built` with `stream: true` and judge the answer (see the module's docstring)."""
+    streamed = built.with_fields(stream=True)
+    operation = built.operation
+    try:
+        answer = streamed.send(http, headers)
+    except requests.RequestException as error:
+        return StreamProbe(
+            None,
+            note=f"The streaming probe got no answer ({type(error).__name__});{_UNTOLD}",
+        )
+    kind = answer.headers.get("content-type", "").split(";")[0].strip().lower()
+    if answer.status_code == 200 and kind == "text/event-stream":
+        return StreamProbe("supported")
+    if answer.status_code == 200:
+        problem = f"200 {kind or 'with no content type'}"
+    elif answer.status_code in NOT_JUDGED:
+        return StreamProbe(
+            None,
+            note=f"The streaming probe was answered {answer.status_code} (overload, rate limit);{_UNTOLD}",
+        )
+    elif answer.status_code >= 500:
+        try:
+            control = built.send(http, headers)
+        except requests.RequestException:
+            control = None
+        if control is None or control.status_code != 200:
+            return StreamProbe(
+                None,
+                note=f"The streaming probe was answered {answer.status_code}, and so was the same request "
+                f"without stream;{_UNTOLD}",
+            )
+        problem = f"{answer.status_code} while the same request without stream succeeds"
+    else:
+        return StreamProbe(
+            None,
+            note=f"The streaming probe was refused ({answer.status_code}: {answer_text(answer)[:160]});"
+            f"{_UNTOLD}",
+        )
+    if not promised:
+        return StreamProbe(
+            "not supported",
+            note=f"stream: true was answered {problem}; no rule of {model} promises streaming, "
+            "so this is not a finding.",
+        )
+    rule = f"{model} streams, by its rules: a stream: true request must be answered with text/event-stream."
+    finding = probe_finding(
+        operation,
+        STREAM_NOT_SUPPORTED,
+        STREAM_NOT_SUPPORTED_TITLE,
+        rule,
+        not_streamed_message(model, problem),
+        answer,
+        token,
+        trigger="stream: true",
+    )
+    return StreamProbe("not supported", finding=finding)
+
+
+def idempotency_honoured(http: Http, built: Built, headers: Mapping[str, str], key: str) -> bool | None:
+    """Whether the server honours Idempotency-Key: the same key with another body is a 409, or
+    the first answer again. None when the probe could not tell (an answer other than 200)."""
+    if IDEMPOTENCY_HEADER not in built.operation.headers:
+        return None
+    keyed = {**headers, IDEMPOTENCY_HEADER: key}
+    try:
+        first = built.send(http, keyed)
+        if first.status_code != 200:
+            return None
+        again = built.with_fields(prompt=f"{built.fields.get('prompt', 'x')} (again)").send(http, keyed)
+    except requests.RequestException:
+        return None
+    replayed: bool = again.status_code == 200 and again.content == first.content
+    return again.status_code == 409 or replayed
 
 
 def mask_probe_operation(contract: Contract, tested: list[OperationInfo]) -> OperationInfo | None:
@@ -75,36 +252,8 @@ def mask_probe_operation(contract: Contract, tested: list[OperationInfo]) -> Ope
     return None
 
 
-def streams(
-    http: Any,
-    base_url: str,
-    operation: OperationInfo,
-    model: str,
-    rules: ModelRules | None,
-    headers: Mapping[str, str],
-) -> bool | None:
-    """Whether a `stream: true` request with `model` is answered as an event stream: True, False
-    for a 200 of another kind, None when the request was refused (the probe tells nothing then)."""
-    body: dict[str, Any] = {"prompt": "A small test picture", "model": model, "stream": True}
-    if rules is not None:
-        if "low" in (rules.values("quality") or ()):
-            body["quality"] = "low"
-        sizes = [size for size in rules.values("size") or () if _pixels(str(size)) < 1 << 30]
-        if sizes:
-            body["size"] = min(sizes, key=lambda size: _pixels(str(size)))
-    url = base_url + operation.path
-    with http.stream("POST", url, json=body, headers=dict(headers)) as answer:
-        for _ in answer.iter_bytes():  # read it all, so the connection is reusable
-            pass
-        content_type = str(answer.headers.get("content-type", ""))
-        if answer.status_code != 200:
-            return None
-        return content_type.startswith("text/event-stream")
-
-
 def mask_size_probe(
-    http: Any,
-    base_url: str,
+    http: Http,
     contract: Contract,
     operation: OperationInfo,
     model: str,
@@ -112,70 +261,47 @@ def mask_size_probe(
     token: str | None,
 ) -> Finding | None:
     """An edit with a mask half the image's size must be refused (4xx); a Finding if it is not."""
-    image, mask = _png(64, 64, alpha=False), _png(32, 32, alpha=True)
     fields = contract.fields(operation.bodies[MULTIPART])
     images = [field for field in fields if field.upload == IMAGE]
     image_field = next((field.name for field in images if field.kind != "array"), images[0].name)
     mask_field = next(field.name for field in fields if field.upload == MASK)
     files = [
-        (image_field, ("image.png", image, "image/png")),
-        (mask_field, ("mask.png", mask, "image/png")),
+        (image_field, ("image.png", square_png(64), "image/png")),
+        (mask_field, ("mask.png", mask_for(32, 32), "image/png")),
     ]
     data = {"prompt": "Repaint the transparent part", "model": model}
-    request = http.build_request(
-        "POST", base_url + operation.path, files=files, data=data, headers=dict(headers)
-    )
-    answer = http.send(request)
+    answer = http.request("POST", http.root + operation.path, files=files, data=data, headers=headers)
     if 400 <= answer.status_code < 500:
         return None
-    return Finding(
-        operation=operation.label,
-        check=MASK_CHECK,
-        title="Mask of the wrong size accepted",
-        message=(
-            "An edit whose mask is 32x32 while the image is 64x64 should be refused with a 4xx "
-            "(the mask must have the first image's size),\n"
-            f"but the server answered {answer.status_code}."
-        ),
-        phase="probe",
-        status=answer.status_code,
-        request=sent(request, token),
-        response_body=answer.content[:2000].decode("utf-8", errors="replace"),
+    return probe_finding(
+        operation,
+        MASK_CHECK,
+        "Mask of the wrong size accepted",
+        "A mask must have the first image's size; an edit whose mask does not must be refused with a 4xx.",
+        f"An edit whose mask is 32x32 while the image is 64x64 should be refused with a 4xx,\n"
+        f"but the server answered {answer.status_code}.",
+        answer,
+        token,
+        trigger="mask: 32x32 PNG, image: 64x64 PNG",
     )
 
 
-def sent(request: httpx.Request, token: str | None) -> SentRequest:
-    """A request as it went out, with the token replaced by $IMAGEGEN_TOKEN."""
-    headers = {name: redact(value, token) for name, value in request.headers.items()}
-    return SentRequest(request.method, str(request.url), headers, request.read())
-
-
-def redact(value: str, token: str | None) -> str:
-    """`value` with the token replaced by $IMAGEGEN_TOKEN (tokens too short to be secrets,
-    such as a local server's "t", are left alone: replacing them would garble the text)."""
-    return value.replace(token, TOKEN_PLACEHOLDER) if token and len(token) >= MIN_MASKED_SECRET else value
-
-
-def _concrete(path: str) -> str:
-    """A path template with each {parameter} filled with a placeholder value."""
-    import re
-
-    return re.sub(r"\{[^}]+\}", "imagegen-probe", path)
-
-
-def _pixels(size: str) -> int:
-    width, _, height = size.partition("x")
-    return int(width) * int(height) if width.isdigit() and height.isdigit() else 1 << 30
-
-
-def _png(width: int, height: int, *, alpha: bool) -> bytes:
-    from PIL import Image
-
-    image = Image.new(
-        "RGBA" if alpha else "RGB", (width, height), (120, 80, 200, 255) if alpha else (120, 80, 200)
-    )
-    if alpha:
-        image.paste((0, 0, 0, 0), (0, 0, width // 2, height))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+__all__ = [
+    "IDEMPOTENCY_HEADER",
+    "MASK_CHECK",
+    "NOT_IMPLEMENTED",
+    "NOT_JUDGED",
+    "ProbeResult",
+    "SetupError",
+    "StreamProbe",
+    "auth_probe",
+    "check_reachable",
+    "idempotency_honoured",
+    "implemented",
+    "mask_probe_operation",
+    "mask_size_probe",
+    "probe_finding",
+    "redact",
+    "sent",
+    "stream_probe",
+]

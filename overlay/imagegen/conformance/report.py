@@ -7,14 +7,22 @@
 
 Findings are numbered from 1 in the order of the outcome, the same number in every report and in
 the name of the file that keeps a request body too big or too binary to show (finding-<n>-request.bin).
+Each finding says which rule it breaks, in words, the value that triggered it when one is known, the
+fields that were sent (as text: prompts are shown, files summarised), and a curl command that sends
+it again. The Markdown report also has a coverage table per operation (the fields and enum values
+its valid requests held, the rules its negative requests tested) and what each check verifies;
+the HTML report is that Markdown rendered by markdown-it-py.
+
 Whatever came from the server or went out in a request is treated as hostile: it is shown only inside
-fenced code blocks in Markdown, escaped in HTML and XML, and stripped of control characters everywhere.
+fenced code blocks and code spans in Markdown (escaped again by markdown-it, with raw HTML off), escaped
+in XML, and stripped of control characters everywhere.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import os
 import re
 import secrets
@@ -22,11 +30,22 @@ import shlex
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
+from .coverage import OperationCoverage
+from .explain import explanation
 from .findings import TOKEN_PLACEHOLDER, Finding, Outcome, SentRequest
 
-__all__ = ["body_file_name", "render_html", "render_junit", "render_markdown", "summary", "write_reports"]
+__all__ = [
+    "body_file_name",
+    "failure_text",
+    "render_html",
+    "render_junit",
+    "render_markdown",
+    "summary",
+    "write_reports",
+]
 
 SHOWN_CHARS = 4096  # how much of a body or message the reports show; the .bin file keeps the whole body
 SUMMARY_FINDINGS = 15  # findings listed by summary(); the rest are counted
@@ -59,6 +78,10 @@ def summary(outcome: Outcome, *, color: bool = False) -> str:
         "",
         f"server   {_line(outcome.base_url)}",
         f"model    {_line(outcome.model)}",
+    ]
+    if outcome.profile:
+        lines.append(f"profile  {_line(outcome.profile)}")
+    lines += [
         f"seed     {outcome.seed}",
         f"elapsed  {_duration(outcome.elapsed_s)}",
         f"checks   {outcome.cases} run",
@@ -78,8 +101,29 @@ def summary(outcome: Outcome, *, color: bool = False) -> str:
         f"tested: {_names(outcome.tested)}",
         f"not implemented: {_names(outcome.not_implemented)}",
         f"not served by {_line(outcome.model)}: {_names(outcome.not_served)}",
-        f"streaming: {outcome.streaming}",
     ]
+    if outcome.not_documented:
+        lines.append(f"not documented by the profile: {_names(outcome.not_documented)}")
+    lines.append(f"streaming: {outcome.streaming}")
+    if outcome.coverage:
+        width = max(len(_line(operation)) for operation in outcome.coverage)
+        lines += ["", "coverage (valid requests sent; rules tested; what valid requests never held):"]
+        for operation, covered in outcome.coverage.items():
+            missing = _never_sent(covered)
+            shown = ", ".join(missing[:8]) + (f", ... ({len(missing) - 8} more)" if len(missing) > 8 else "")
+            lines.append(
+                f"  {_line(operation):<{width}}  {covered.valid_requests:>4} valid"
+                f"  {len(covered.rules):>3} rules  never: {_line(shown or 'nothing', 160)}"
+            )
+    if outcome.incomplete:
+        lines += ["", f"incomplete: {_line(outcome.incomplete, 200)}"]
+    for warning in outcome.warnings:
+        lines += ["", f"warning: {_line(warning, 300)}"]
+    if outcome.notes:
+        lines += ["", f"notes ({len(outcome.notes)}):"]
+        lines += [f"  - {_line(note, 200)}" for note in outcome.notes[:3]]
+        if len(outcome.notes) > 3:
+            lines.append(f"  ... and {len(outcome.notes) - 3} more (see report.md)")
     if outcome.errors:
         lines += ["", f"run errors ({len(outcome.errors)}):"]
         lines += [f"  - {_line(error, 160)}" for error in outcome.errors[:5]]
@@ -92,8 +136,50 @@ def summary(outcome: Outcome, *, color: bool = False) -> str:
                 f"{number:>3}. {_line(finding.operation)}  {_line(finding.check)}  ({_answer(finding)})"
             )
             lines.append(f"     {_line(finding.title, 160)}")
+            if finding.trigger:
+                lines.append(f"     triggered by {_line(finding.trigger, 150)}")
         if len(findings) > SUMMARY_FINDINGS:
             lines.append(f"... and {len(findings) - SUMMARY_FINDINGS} more (see report.md)")
+    return "\n".join(lines)
+
+
+def _never_sent(covered: OperationCoverage) -> list[str]:
+    """The fields no valid request held (of those the run could send) and the values never sent."""
+    missing = []
+    for name, field in covered.fields.items():
+        if field.status is not None:
+            continue
+        if not field.sent:
+            missing.append(name)
+        else:
+            missing += [f"{name}={value}" for value in field.never_sent]
+    return missing
+
+
+def failure_text(outcome: Outcome) -> str:
+    """What an assertion says when a run did not conform: the verdict, then each finding with its
+    rule, what happened, the triggering value and a curl command (the body inline when it is text)."""
+    findings = _distinct(outcome.findings)
+    lines = [
+        f"imagegen conformance of {_line(outcome.model)} at {_line(outcome.base_url)}: {_verdict(outcome)}"
+    ]
+    if outcome.incomplete:
+        lines.append(_line(outcome.incomplete, 300))
+    lines += [f"run error: {_line(error, 300)}" for error in outcome.errors[:5]]
+    for number, finding in enumerate(findings, start=1):
+        lines += [
+            "",
+            f"{number}. {_line(finding.operation)} {_line(finding.check)} ({_answer(finding)}):"
+            f" {_line(finding.title)}",
+            f"   rule: {_line(_rule(finding), 300)}",
+        ]
+        if finding.trigger:
+            lines.append(f"   triggered by: {_line(finding.trigger, 200)}")
+        message = _shown(finding.message, 600).strip()
+        if message:
+            lines += ["   " + line for line in message.splitlines()[:8]]
+        if finding.request is not None:
+            lines.append(f"   reproduce: {_line(_curl(finding.request, None), 600)}")
     return "\n".join(lines)
 
 
@@ -112,14 +198,21 @@ def render_markdown(outcome: Outcome, body_files: Mapping[int, str] | None = Non
         "",
         f"- Server: {_md_code(outcome.base_url)}",
         f"- Model: {_md_code(outcome.model)}",
+    ]
+    if outcome.profile:
+        out.append(f"- Profile: {_md_inline(outcome.profile)}")
+    out += [
         f"- Seed: {outcome.seed}",
         f"- Time: {_duration(outcome.elapsed_s)}",
         f"- Checks run: {outcome.cases}",
         f"- Findings: {len(findings)}",
         "",
-        "## Results by operation",
-        "",
     ]
+    if outcome.incomplete:
+        out += [f"**Incomplete.** {_md_inline(outcome.incomplete)}", ""]
+    for warning in outcome.warnings:
+        out += [f"**Warning.** {_md_inline(warning)}", ""]
+    out += ["## Results by operation", ""]
     table = _check_table(outcome)
     if not table:
         out += ["No checks ran.", ""]
@@ -135,11 +228,19 @@ def render_markdown(outcome: Outcome, body_files: Mapping[int, str] | None = Non
             cells = [_md_inline(check), *(str(row[status]) for status in _STATUSES), str(found)]
             out.append("| " + " | ".join(cells) + " |")
         out.append("")
+    out += _md_coverage(outcome.coverage)
+    out += _md_checks(sorted({check for rows in table.values() for check in rows}))
     out += ["## Not implemented", "", "Operations the server answers with 404 or 405.", ""]
     out += _md_list(outcome.not_implemented)
     out += ["## Not served by the model", "", f"Operations {_md_code(outcome.model)} does not serve.", ""]
     out += _md_list(outcome.not_served)
+    if outcome.not_documented:
+        out += ["## Not documented by the profile", "", "Operations the profile leaves out.", ""]
+        out += _md_list(outcome.not_documented)
     out += ["## Streaming", "", f"Streaming: {outcome.streaming}.", ""]
+    if outcome.notes:
+        out += ["## Notes", "", "What the probes found that is not a finding.", ""]
+        out += [f"- {_md_inline(note)}" for note in outcome.notes] + [""]
     out += ["## Run errors", ""]
     if not outcome.errors:
         out += ["None.", ""]
@@ -153,70 +254,85 @@ def render_markdown(outcome: Outcome, body_files: Mapping[int, str] | None = Non
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def render_html(outcome: Outcome, body_files: Mapping[int, str] | None = None) -> str:
-    """The Markdown report's content as one self-contained HTML page (inline CSS, no scripts).
+def _md_coverage(coverage: Mapping[str, OperationCoverage]) -> list[str]:
+    """The coverage tables: per operation, the fields and values sent, and the rules tested."""
+    if not coverage:
+        return []
+    out = [
+        "## Coverage",
+        "",
+        "What the valid requests of the run held, field by field (the values of each field that lists "
+        "them, and those never sent), and the rules its negative requests tested.",
+        "",
+    ]
+    for operation, covered in coverage.items():
+        out += [
+            f"### {_md_inline(operation)}: {covered.valid_requests} valid requests",
+            "",
+            "| field | sent in | values sent | values never sent |",
+            "|---|--:|---|---|",
+        ]
+        for name, field in covered.fields.items():
+            if field.status is not None:
+                out.append(f"| {_md_code(name)} | — | {_md_inline(field.status)} |  |")
+                continue
+            sent = ", ".join(f"{_md_code(value)} ({count})" for value, count in field.seen.most_common())
+            never = ", ".join(_md_code(value) for value in field.never_sent)
+            out.append(f"| {_md_code(name)} | {field.sent} | {sent} | {never} |")
+        out.append("")
+        if covered.rules:
+            out += [f"Rules tested ({len(covered.rules)} requests that must be refused):", ""]
+            out += [f"- {_md_code(what)}: {_md_inline(result)}" for what, result in covered.rules]
+            out.append("")
+    return out
 
-    Everything is escaped, and a Content-Security-Policy forbids scripts even if something slipped through.
+
+def _md_checks(checks: list[str]) -> list[str]:
+    if not checks:
+        return []
+    out = ["## What each check verifies", "", "| check | what it verifies |", "|---|---|"]
+    out += [f"| {_md_inline(check)} | {_md_inline(explanation(check))} |" for check in checks]
+    return [*out, ""]
+
+
+def render_html(outcome: Outcome, body_files: Mapping[int, str] | None = None) -> str:
+    """The Markdown report rendered as one self-contained HTML page (inline CSS, no scripts).
+
+    markdown-it-py renders it with raw HTML off, so whatever the Markdown quotes is escaped; a
+    Content-Security-Policy forbids scripts even if something slipped through.
     """
-    files = body_files or {}
     findings = _distinct(outcome.findings)
     tone = "ok" if outcome.conforms else "fail" if findings else "warn"
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>Conformance report: {_h(outcome.model)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>Conformance report: <code>{_h(outcome.model)}</code></h1>",
-        f'<p class="verdict {tone}">{_h(_verdict(outcome))}</p>',
-        '<table class="facts">',
-        f"<tr><th>Server</th><td><code>{_h(outcome.base_url)}</code></td></tr>",
-        f"<tr><th>Model</th><td><code>{_h(outcome.model)}</code></td></tr>",
-        f"<tr><th>Seed</th><td>{outcome.seed}</td></tr>",
-        f"<tr><th>Time</th><td>{_h(_duration(outcome.elapsed_s))}</td></tr>",
-        f"<tr><th>Checks run</th><td>{outcome.cases}</td></tr>",
-        f"<tr><th>Findings</th><td>{len(findings)}</td></tr>",
-        "</table>",
-        "<h2>Results by operation</h2>",
-    ]
-    table = _check_table(outcome)
-    if not table:
-        out.append("<p>No checks ran.</p>")
-    for operation, rows in table.items():
-        out += [
-            f"<h3>{_h(operation)}</h3>",
-            '<table class="counts">',
-            "<tr><th>check</th><th>passed</th><th>failed</th><th>errors</th><th>skipped</th>"
-            "<th>findings</th></tr>",
-        ]
-        for check, row in rows.items():
-            found = sum(1 for f in findings if (f.operation, f.check) == (operation, check))
-            cells = "".join(f'<td class="n">{row[status]}</td>' for status in _STATUSES)
-            out.append(f'<tr><td>{_h(check)}</td>{cells}<td class="n">{found}</td></tr>')
-        out.append("</table>")
-    out += ["<h2>Not implemented</h2>", "<p>Operations the server answers with 404 or 405.</p>"]
-    out += _html_list(outcome.not_implemented)
-    out += [
-        "<h2>Not served by the model</h2>",
-        f"<p>Operations <code>{_h(outcome.model)}</code> does not serve.</p>",
-    ]
-    out += _html_list(outcome.not_served)
-    out += ["<h2>Streaming</h2>", f"<p>Streaming: {_h(outcome.streaming)}.</p>", "<h2>Run errors</h2>"]
-    if not outcome.errors:
-        out.append("<p>None.</p>")
-    out += [_html_pre(_shown(error)) for error in outcome.errors]
-    out.append("<h2>Findings</h2>")
-    if not findings:
-        out.append("<p>None.</p>")
-    for number, finding in enumerate(findings, start=1):
-        out += _html_finding(number, finding, files.get(number))
-    out += ["</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    body = _markdown_it().render(render_markdown(outcome, body_files))
+    body = body.replace("<p><strong>", f'<p class="verdict {tone}"><strong>', 1)
+    body = re.sub(r"<h3>(\d+)\. ", lambda m: f'<h3 id="finding-{m[1]}">{m[1]}. ', body)
+    return (
+        "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="en">',
+                "<head>",
+                '<meta charset="utf-8">',
+                f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>Conformance report: {html.escape(_clean(outcome.model), quote=True)}</title>",
+                f"<style>{_CSS}</style>",
+                "</head>",
+                "<body>",
+                body.rstrip("\n"),
+                "</body>",
+                "</html>",
+            ]
+        )
+        + "\n"
+    )
+
+
+def _markdown_it() -> Any:
+    from markdown_it import MarkdownIt
+
+    # CommonMark with tables; raw HTML in the Markdown is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
 def render_junit(outcome: Outcome) -> str:
@@ -255,6 +371,13 @@ def render_junit(outcome: Outcome) -> str:
             failure = ET.SubElement(case, "failure", message=_x(_line(error, 200)), type="run error")
             failure.text = _x(_shown(error))
         suites.setdefault("imagegen.conformance", []).append(case)
+    if outcome.incomplete:
+        case = _testcase("imagegen.conformance", "complete")
+        failure = ET.SubElement(
+            case, "failure", message=_x(_line(outcome.incomplete, 200)), type="incomplete"
+        )
+        failure.text = _x("\n".join([outcome.incomplete, *outcome.warnings]))
+        suites.setdefault("imagegen.conformance", []).append(case)
 
     root = ET.Element("testsuites", name=_x(f"imagegen conformance: {outcome.model}"))
     for operation, cases in suites.items():
@@ -263,6 +386,7 @@ def render_junit(outcome: Outcome) -> str:
         for name, value in (
             ("server", outcome.base_url),
             ("model", outcome.model),
+            ("profile", outcome.profile or "none"),
             ("seed", str(outcome.seed)),
             ("streaming", outcome.streaming),
         ):
@@ -317,17 +441,29 @@ def _verdict(outcome: Outcome) -> str:
     findings = len(_distinct(outcome.findings))
     errors = len(outcome.errors)
     if findings:
-        also = f" (and {_plural(errors, 'run error')})" if errors else ""
-        return f"DOES NOT CONFORM: {_plural(findings, 'finding')}{also}"
-    if errors and outcome.cases == 0:
+        also = [_plural(errors, "run error")] if errors else []
+        if outcome.incomplete:
+            also.append("the run was incomplete")
+        return f"DOES NOT CONFORM: {_plural(findings, 'finding')}" + (
+            f" (and {', '.join(also)})" if also else ""
+        )
+    if errors and outcome.cases == 0 and not outcome.incomplete:
         more = f" (and {_plural(errors - 1, 'more error')})" if errors > 1 else ""
         return f"COULD NOT RUN: {_line(outcome.errors[0], 120)}{more}"
+    if outcome.incomplete:
+        ran = f"No findings in the {outcome.cases} checks that ran."
+        return f"INCOMPLETE: {_line(outcome.incomplete, 160)} {ran}"
     if errors:
         return (
             f"INCOMPLETE: {_plural(errors, 'run error')} kept parts of the run from happening;"
             f" no findings in the {outcome.cases} checks that ran"
         )
     return "CONFORMS" if outcome.cases else "CONFORMS (but no checks ran)"
+
+
+def _rule(finding: Finding) -> str:
+    """The rule a finding breaks, in words: never empty."""
+    return finding.rule or explanation(finding.check)
 
 
 def _check_table(outcome: Outcome) -> dict[str, dict[str, dict[str, int]]]:
@@ -429,6 +565,8 @@ def _multipart_outline(body: bytes, content_type: str) -> str | None:
 def _junit_text(number: int, finding: Finding) -> str:
     parts = [
         f"finding {number}, phase {finding.phase}, {_answer(finding)}",
+        f"rule: {_rule(finding)}",
+        *([f"triggered by: {finding.trigger}"] if finding.trigger else []),
         "",
         _shown(finding.message),
         "",
@@ -516,20 +654,33 @@ def _md_finding(number: int, finding: Finding, body_file: str | None) -> list[st
         "",
         f"- Phase: {_md_inline(finding.phase)}",
         f"- Answer: {_answer(finding)}",
+        f"- Which rule: {_md_inline(_rule(finding))}",
+    ]
+    if finding.trigger:
+        out.append(f"- Triggered by: {_md_code(finding.trigger)}")
+    out += [
         "",
         "What came back (the start of the body):",
         "",
         _md_fence(_shown(finding.response_body) or "(empty)"),
         "",
-        "Which rule:",
+        "What happened:",
         "",
-        _md_fence(_shown(finding.message)),
+        _md_fence(_shown(finding.message) or _rule(finding)),
         "",
     ]
     request = finding.request
     if request is None:
         return [*out, "What was sent: not recorded, so there is nothing to reproduce it with.", ""]
     out += [f"What was sent: {_md_code(_sent_line(request))}", ""]
+    fields = _fields_sent(request)
+    if fields:
+        out += ["Its fields, as text:", ""]
+        out += [
+            f"- {_md_code(name)}: {_md_code(value)}" + (f" ({_md_inline(note)})" if note else "")
+            for name, value, note in fields
+        ]
+        out.append("")
     preview = _body_preview(request)
     if request.body and _needs_file(request):
         if body_file is not None:
@@ -553,6 +704,59 @@ def _md_finding(number: int, finding: Finding, body_file: str | None) -> list[st
     return out
 
 
+def _fields_sent(request: SentRequest) -> list[tuple[str, str, str]]:
+    """(field, value as text, a note) for the fields of a JSON or multipart body (files summarised):
+    what a reader needs to see of a prompt, whatever its encoding on the wire."""
+    if not request.body:
+        return []
+    content_type = _content_type(request)
+    fields: list[tuple[str, str, str]] = []
+    if "multipart/form-data" in content_type.lower():
+        from .multipart import parse_form
+
+        try:
+            parts = parse_form(request.body, content_type)
+        except ValueError:
+            return []
+        for name, filename, part_type, data in parts[:40]:
+            if filename is not None:
+                fields.append((name, _file_summary(filename, part_type, data), ""))
+            else:
+                fields.append((name, *_text_value(data.decode("utf-8", errors="replace"))))
+        return fields
+    if "json" in content_type.lower():
+        try:
+            parsed = json.loads(request.body)
+        except (ValueError, UnicodeDecodeError):
+            return []
+        if isinstance(parsed, dict):
+            for name, value in list(parsed.items())[:40]:
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                fields.append((str(name), *_text_value(text)))
+    return fields
+
+
+def _text_value(text: str) -> tuple[str, str]:
+    """A field's text cut to what a line shows, and a note of its length and unusual characters."""
+    from .execution import describe_value
+
+    notes = []
+    if len(text) > 200:
+        notes.append(f"{len(text)} characters")
+    named = describe_value(text).partition(", with ")[2]
+    if named:
+        notes.append(named)
+    return _line(text, 200), "; ".join(notes)
+
+
+def _file_summary(filename: str, part_type: str | None, data: bytes) -> str:
+    from ..imageinfo import image_info
+
+    info = image_info(data)
+    what = f"{info.format.upper()} {info.size}" if info is not None else "not an image"
+    return f"file {filename!r} ({part_type or 'no content type'}, {len(data):,} bytes, {what})"
+
+
 # --- HTML ----------------------------------------------------------------------------------------------
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'"  # no scripts, no fetches: only the inline style
@@ -562,64 +766,10 @@ _CSS = (
     "pre{background:#f4f4f4;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}"
     "table{border-collapse:collapse;margin:.5rem 0}"
     "th,td{border:1px solid #ccc;padding:.2rem .6rem;text-align:left}"
-    "td.n{text-align:right}.verdict{font-size:1.3em;font-weight:bold;padding:.4rem .8rem}"
+    ".verdict{font-size:1.3em;padding:.4rem .8rem}"
     ".ok{background:#dfd;color:#060}.fail{background:#fdd;color:#900}.warn{background:#ffd;color:#750}"
-    "section.finding{border-top:2px solid #ddd;margin-top:1.5rem}"
+    "h3[id]{border-top:2px solid #ddd;padding-top:1rem;margin-top:1.5rem}"
 )
-
-
-def _h(text: str) -> str:
-    return html.escape(_clean(text), quote=True)
-
-
-def _html_pre(text: str, kind: str = "") -> str:
-    css = f' class="{kind}"' if kind else ""
-    return f"<pre{css}><code>{html.escape(text, quote=True)}</code></pre>"
-
-
-def _html_list(names: list[str]) -> list[str]:
-    if not names:
-        return ["<p>None.</p>"]
-    return ["<ul>", *(f"<li>{_h(name)}</li>" for name in names), "</ul>"]
-
-
-def _html_finding(number: int, finding: Finding, body_file: str | None) -> list[str]:
-    out = [
-        f'<section class="finding" id="finding-{number}">',
-        f"<h3>{number}. {_h(finding.operation)} — {_h(finding.check)}: {_h(finding.title)}</h3>",
-        f"<p>Phase: {_h(finding.phase)}. Answer: {_h(_answer(finding))}.</p>",
-        "<p>What came back (the start of the body):</p>",
-        _html_pre(_shown(finding.response_body) or "(empty)"),
-        "<p>Which rule:</p>",
-        _html_pre(_shown(finding.message)),
-    ]
-    request = finding.request
-    if request is None:
-        return [
-            *out,
-            "<p>What was sent: not recorded, so there is nothing to reproduce it with.</p>",
-            "</section>",
-        ]
-    out.append(f"<p>What was sent: <code>{_h(_sent_line(request))}</code></p>")
-    preview = _body_preview(request)
-    if request.body and _needs_file(request):
-        if body_file is not None:
-            link = f'<a href="{html.escape(quote(body_file), quote=True)}">{_h(body_file)}</a>'
-            out.append(f"<p>{_body_kind(request)}: saved as {link} (the whole body).</p>")
-        else:
-            out.append(
-                f"<p>{_body_kind(request)}: not saved with this report (write_reports() saves it).</p>"
-            )
-        if preview is not None:
-            out += [f"<p>{'Its start' if request.is_text else 'Its outline'}:</p>", _html_pre(preview)]
-    elif preview is not None:
-        out.append(_html_pre(preview))
-    out += [
-        f"<p>Reproduce it ({_h(_REPRODUCE_NOTE)}):</p>",
-        _html_pre(_clean(_curl(request, body_file)), "sh"),
-        "</section>",
-    ]
-    return out
 
 
 # --- JUnit ---------------------------------------------------------------------------------------------

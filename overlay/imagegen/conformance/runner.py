@@ -1,49 +1,73 @@
-"""Run schemathesis, with the contract narrowed to one model as the oracle, against a server.
+"""Run a conformance test of one server for one model: probes, the rules phase, schemathesis.
 
     from imagegen.conformance import run_conformance
 
     outcome = run_conformance(model="dall-e-2", base_url="http://127.0.0.1:8000/v1", token="...")
     outcome.conforms, outcome.findings
 
-Before schemathesis runs, probes find which operations the server implements, whether it
-streams, and whether it refuses a mask of the wrong size. Every run is bounded by
-`max_examples`, `max_time_s` and `request_timeout_s`; the same seed gives the same run.
+The run happens in a worker thread; the caller's thread keeps the clock. At `max_time_s` (or on
+Ctrl-C) every request still to come is refused, schemathesis is told to stop, and after a short
+grace the outcome of what ran is returned marked incomplete, even if a request is still waiting
+for a slow server (it is left behind, and its answer is never counted). Ctrl-C raises
+ConformanceInterrupted, a KeyboardInterrupt that carries that outcome.
+
+Order: is anything there; which operations it implements; streaming, idempotency and mask probes
+(they decide how to narrow); the contract narrowed to the model (and the profile); the
+authentication probe; the rules phase (a valid request for each value the model lists, then each
+value and upload it refuses: positives.py, negatives.py, judged in judging.py); then schemathesis,
+with imagegen's image and stream checks beside its own.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-import httpx
 import schemathesis
 from schemathesis.config import SchemathesisConfig
-from schemathesis.engine import Status, events, from_schema
 
-from ..contract import IMAGE, Contract, FieldRule, ModelCatalog, ModelRules, OperationInfo, default_contract
-from .findings import Finding, Outcome, SentRequest
-from .hooks import install_hooks
-from .narrowing import model_bound, narrow_contract
+from ..contract import IMAGE, Contract, ModelCatalog, OperationInfo, default_contract
+from . import stream_checks
+from .bodies import Built, build
+from .context import RunContext, bind, promises_streaming, unbind
+from .coverage import CoverageRecorder
+from .execution import execute
+from .findings import Finding, Outcome
+from .hooks import IDEMPOTENCY_HEADER, install_hooks
+from .judging import judge_negative, judge_valid
+from .narrowing import model_bound, narrow_contract, relax_header
+from .negatives import negatives
+from .positives import positives
 from .probes import (
     MASK_CHECK,
     SetupError,
+    auth_probe,
     check_reachable,
+    idempotency_honoured,
     implemented,
     mask_probe_operation,
     mask_size_probe,
-    redact,
-    stream_probe_operation,
-    streams,
+    stream_probe,
 )
+from .profiles import Profile, load_profile
+from .session import APP_ORIGIN, Clock, Http, RunStopped
+from .settings import OWN_CHECKS, PHASES, check_names, schemathesis_config
 from .strategies import register_formats
 
-__all__ = ["PHASES", "SetupError", "run_conformance"]
+__all__ = ["OWN_CHECKS", "PHASES", "ConformanceInterrupted", "SetupError", "run_conformance"]
 
-PHASES = ("examples", "coverage", "fuzzing")
-
+GRACE_S = 1.0  # how long a stopped run may take to hand over what it has
 Progress = Callable[[str], None]
+
+
+class ConformanceInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run; `outcome` is what ran until then, marked incomplete."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__("interrupted")
+        self.outcome = outcome
 
 
 def run_conformance(
@@ -58,85 +82,402 @@ def run_conformance(
     mode: str = "all",
     checks: Iterable[str] | None = None,
     request_timeout_s: float = 60.0,
-    max_time_s: int | None = None,
+    max_time_s: float | None = None,
     workers: int = 1,
     catalog: ModelCatalog | None = None,
     progress: Progress | None = None,
     contract: Contract | None = None,
     phases: Iterable[str] | None = None,
+    profile: str | Profile | None = None,
 ) -> Outcome:
-    """Test the server at `base_url` (or the ASGI `app`, in-process) for `model`.
+    """Test the server at `base_url`, or the ASGI `app` in-process (addressed as `base_url`,
+    default http://testserver/v1), for `model`.
 
-    `contract` is the oracle (default: the packaged one). Every operation of it is tested,
-    unless `operations` names some. The model's rules come from `catalog` (default: the
-    contract's models); `phases` limits schemathesis' phases (examples, coverage, fuzzing;
-    default: all three); a model without
-    rules is tested against the whole contract with only `model` fixed. `checks` limits the
-    schemathesis checks (default: all of them) and the probes. Raises SetupError when the run
-    cannot happen (no server answering, nothing to test).
+    `contract` is the oracle (default: the packaged one); every operation of it is tested unless
+    `operations` names some, or `profile` (a Profile, or a packaged profile's name or a YAML
+    path) leaves some out. The model's rules come from `catalog` (default: the contract's
+    models); a model without rules is tested against the whole contract with only `model` fixed.
+    `phases` limits schemathesis' phases, `checks` the checks (schemathesis' and imagegen's,
+    OWN_CHECKS), `mode` the data (positive: no negatives). Raises SetupError when the run cannot
+    happen (no server answering, nothing to test), ValueError for options that cannot work.
     """
-    if (base_url is None) == (app is None):
-        raise ValueError("give exactly one of base_url and app")
+    if base_url is None and app is None:
+        raise ValueError("give base_url, app, or both (an app addressed as base_url)")
     oracle = contract or default_contract()
-    wanted = _operations(oracle, operations)
-    started = time.monotonic()
-    report = progress or (lambda message: None)
-    rules = (catalog or oracle.catalog).get(model)
-    root = (base_url or "http://testserver/v1").rstrip("/")
-    outcome = Outcome(model=model, base_url=base_url or "in-process application", seed=seed)
+    chosen = load_profile(profile) if isinstance(profile, str) else profile
+    if chosen is not None:
+        chosen.check(oracle)
     selected = set(checks) if checks is not None else None
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    if selected is not None:
+        check_names(selected)
+    run = _Run(
+        oracle=oracle,
+        model=model,
+        base_url=base_url,
+        app=app,
+        token=token,
+        wanted=_operations(oracle, operations),
+        catalog=catalog or oracle.catalog,
+        profile=chosen,
+        selected=selected,
+        config=schemathesis_config(
+            base_url if app is None else base_url or f"{APP_ORIGIN}/v1",
+            token,
+            max_examples,
+            seed,
+            mode,
+            selected,
+            request_timeout_s,
+            workers,
+            phases,
+        ),
+        mode=mode,
+        request_timeout_s=request_timeout_s,
+        max_time_s=max_time_s,
+        progress=progress or (lambda message: None),
+        seed=seed,
+    )
+    return run.bounded()
 
-    with _probe_client(base_url, app) as http:
-        if base_url is not None:
-            check_reachable(http, root)
+
+class _Run:
+    """One run: its settings, its outcome (written under a lock until sealed), its worker."""
+
+    def __init__(
+        self,
+        *,
+        oracle: Contract,
+        model: str,
+        base_url: str | None,
+        app: Any,
+        token: str | None,
+        wanted: list[OperationInfo],
+        catalog: ModelCatalog,
+        profile: Profile | None,
+        selected: set[str] | None,
+        config: SchemathesisConfig,
+        mode: str,
+        request_timeout_s: float,
+        max_time_s: float | None,
+        progress: Progress,
+        seed: int,
+    ) -> None:
+        self.oracle, self.model, self.app, self.token = oracle, model, app, token
+        self.wanted, self.catalog, self.profile, self.selected = wanted, catalog, profile, selected
+        self.config, self.mode, self.progress, self.max_time_s = config, mode, progress, max_time_s
+        self.root = (base_url or f"{APP_ORIGIN}/v1").rstrip("/")
+        self.rules = catalog.get(model)
+        self.started = time.monotonic()
+        self.clock = Clock(deadline=self.started + max_time_s if max_time_s is not None else None)
+        self.http = Http(self.root, app, request_timeout_s, self.clock)
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.outcome = Outcome(model=model, base_url=base_url or "in-process application", seed=seed)
+        if profile is not None:
+            self.outcome.profile = (
+                f"{profile.name}: {profile.description}" if profile.description else profile.name
+            )
+        self.coverage = CoverageRecorder()
+        self.seen: set[tuple[str, str, str]] = set()
+        self.lock = threading.Lock()
+        self.sealed = False
+        self.stop_reason: str | None = None
+        self.stream: Any = None
+        self.error: BaseException | None = None
+        self.requests_contract = oracle
+
+    # --- the caller's thread: the clock --------------------------------------------------------
+
+    def bounded(self) -> Outcome:
+        worker = threading.Thread(target=self._work, name="imagegen-conformance", daemon=True)
+        worker.start()
+        deadline = self.clock.deadline
+        try:
+            while worker.is_alive():
+                wait = 0.25 if deadline is None else max(0.0, min(0.25, deadline - time.monotonic()))
+                worker.join(wait)
+                if deadline is not None and time.monotonic() >= deadline and worker.is_alive():
+                    self._stop(f"the time limit of {self.max_time_s:g} s was reached")
+                    break
+        except KeyboardInterrupt:
+            self._stop("it was interrupted (Ctrl-C)")
+            raise ConformanceInterrupted(self._seal(worker)) from None
+        outcome = self._seal(worker)
+        if self.error is not None:
+            raise self.error
+        return outcome
+
+    def _stop(self, reason: str) -> None:
+        with self.lock:
+            self.stop_reason = self.stop_reason or reason
+        self.clock.stop.set()
+        if self.stream is not None:
+            self.stream.stop()
+
+    def _seal(self, worker: threading.Thread) -> Outcome:
+        worker.join(GRACE_S if self.stop_reason else None)
+        with self.lock:
+            self.sealed = True
+            outcome = self.outcome
+            outcome.elapsed_s = time.monotonic() - self.started
+            if self.stop_reason is not None:
+                outcome.incomplete = f"The run stopped before it was done: {self.stop_reason}."
+            outcome.coverage = self.coverage.operations
+            warning = self.clock.slow_warning(waiting=worker.is_alive())
+            if warning is not None:
+                outcome.warnings.append(warning)
+        return outcome
+
+    # --- what the worker writes (dropped once sealed) ------------------------------------------
+
+    def count(self, operation: str, check: str, status: str, times: int = 1) -> None:
+        with self.lock:
+            if not self.sealed:
+                self.outcome.checks[(operation, check, status)] += times
+
+    def add_finding(self, finding: Finding) -> None:
+        with self.lock:
+            if not self.sealed and finding.key not in self.seen:
+                self.seen.add(finding.key)
+                self.outcome.findings.append(finding)
+
+    def add_error(self, text: str) -> None:
+        with self.lock:
+            if not self.sealed:
+                self.outcome.errors.append(text)
+
+    def add_note(self, text: str) -> None:
+        with self.lock:
+            if not self.sealed and text not in self.outcome.notes:
+                self.outcome.notes.append(text)
+
+    def valid_request(self, operation: str, body: Mapping[str, Any]) -> None:
+        if not self.sealed:
+            self.coverage.valid_request(operation, body)
+
+    def rule_tested(self, operation: str, what: str, outcome: str) -> None:
+        if not self.sealed:
+            self.coverage.rule_tested(operation, what, outcome)
+
+    def checks_so_far(self) -> int:
+        return self.outcome.cases
+
+    def _wanted_check(self, name: str) -> bool:
+        return self.selected is None or name in self.selected
+
+    # --- the worker ----------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        try:
+            self._run()
+        except RunStopped:  # the clock ran out here before the caller's thread saw it
+            with self.lock:
+                self.stop_reason = self.stop_reason or f"the time limit of {self.max_time_s:g} s was reached"
+        except BaseException as error:  # handed to the caller's thread, which raises it
+            self.error = error
+
+    def _run(self) -> None:
+        outcome, http = self.outcome, self.http
+        if self.app is None:
+            check_reachable(http)
+        documented = [op for op in self.wanted if self.profile is None or self.profile.documents(op.name)]
+        outcome.not_documented = [op.name for op in self.wanted if op not in documented]
         served = [
             op
-            for op in wanted
-            if rules is None or not model_bound(oracle, op.name) or rules.supports(op.name)
+            for op in documented
+            if self.rules is None or not model_bound(self.oracle, op.name) or self.rules.supports(op.name)
         ]
-        outcome.not_served = [op.name for op in wanted if op not in served]
-        report(f"probing {', '.join(op.name for op in served) or 'nothing'} ...")
-        absent = [op for op in served if not implemented(http, root, op, headers)]
+        outcome.not_served = [op.name for op in documented if op not in served]
+        self.progress(f"probing {', '.join(op.name for op in served) or 'nothing'} ...")
+        absent = [op for op in served if not implemented(http, op, self.headers)]
         outcome.not_implemented = [op.name for op in absent]
         tested = [op for op in served if op not in absent]
         outcome.tested = [op.label for op in tested]
         if not tested:
-            raise SetupError(_nothing_to_test(model, outcome))
-        streaming = stream_probe_operation(oracle, tested)
-        if streaming is not None and _may_stream(rules):
-            answered = streams(http, root, streaming, model, rules, headers)
-            if answered is not None:  # a refused probe tells nothing: streaming stays untested
-                outcome.streaming = "supported" if answered else "not supported"
-            if answered is False and rules is not None:
-                rules = _without_streaming(rules)
-        masked = mask_probe_operation(oracle, tested)
-        if masked is not None and (selected is None or MASK_CHECK in selected):
-            finding = mask_size_probe(http, root, oracle, masked, model, headers, token)
-            outcome.checks[(masked.label, MASK_CHECK, "failure" if finding else "success")] += 1
-            if finding is not None:
-                outcome.findings.append(finding)
+            raise SetupError(_nothing_to_test(self.model, outcome))
+        # What the runner's own requests are made from: the contract, cut to what the profile documents.
+        if self.profile is not None:
+            cut = self.profile.apply(self.oracle, self.oracle.copy_document())
+            source = f"{self.oracle.source}, as {self.profile.name} documents it"
+            self.requests_contract = Contract(cut, source=source)
+        ours = self.requests_contract
+        built = {op.name: build(ours, ours.operation(op.name), self.model, self.rules) for op in tested}
+        context = RunContext(
+            contract=self.oracle,
+            model=self.model,
+            rules=self.rules,
+            catalog=self.catalog,
+            http=http,
+            token=self.token,
+        )
+        self._probe_streaming(tested, built, context)
+        honoured = self._probe_idempotency(tested, built)
+        self._probe_mask(tested)
 
-    narrowed = narrow_contract(oracle, model, rules)
-    kept = {op.path for op in tested}
-    narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in kept}
-    image_rule = rules.upload(IMAGE) if rules is not None else None
-    size_rule = rules.rule("size") if rules is not None else None
-    register_formats(
-        square=bool(image_rule is not None and image_rule.square),
-        sizes=size_rule.custom_sizes if size_rule is not None else None,
-    )
-    config = _config(
-        base_url, headers, max_examples, seed, mode, selected, request_timeout_s, max_time_s, workers, phases
-    )
-    schema = schemathesis.openapi.from_dict(narrowed, config=config)
-    if app is not None:
-        schema.app = app
-    install_hooks(schema, oracle, model, narrowed)
-    deadline = started + max_time_s if max_time_s is not None else None
-    _execute(schema, outcome, token, report, deadline)
-    outcome.elapsed_s = time.monotonic() - started
-    return outcome
+        narrowed = narrow_contract(self.oracle, self.model, self.rules)
+        kept = {op.path for op in tested}
+        narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in kept}
+        if self.profile is not None:
+            self.profile.apply(self.oracle, narrowed)
+        if not honoured:
+            relax_header(narrowed, IDEMPOTENCY_HEADER)
+        for op in tested:
+            self.coverage.declare(self.oracle, op, self.rules, narrowed, self._documented(op))
+        image_rule = self.rules.upload(IMAGE) if self.rules is not None else None
+        size_rule = self.rules.rule("size") if self.rules is not None else None
+        register_formats(
+            square=bool(image_rule is not None and image_rule.square),
+            sizes=size_rule.custom_sizes if size_rule is not None else None,
+        )
+        schema = schemathesis.openapi.from_dict(narrowed, config=self.config)
+        if self.app is not None:
+            schema.app = self.app
+        install_hooks(
+            schema,
+            self.oracle,
+            self.model,
+            narrowed,
+            streams=lambda: context.streams,
+            answered=self.clock.record,
+        )
+        bind(schema, context)
+        try:
+            if self.token:
+                self._probe_auth(schema, tested, built)
+            if self.mode != "negative":
+                self._send_positives(schema, context, tested, built)
+            if self.mode != "positive":
+                self._send_negatives(schema, tested, built)
+            self.clock.remaining()
+            execute(
+                schema, self, self.token, self.headers, self.progress, self.clock.stop.is_set, self._started
+            )
+        finally:
+            unbind(schema)
+
+    def _documented(self, operation: OperationInfo) -> Callable[[str], bool] | None:
+        profile = self.profile
+        if profile is None:
+            return None
+        return lambda name: profile.documents_field(operation.name, name)
+
+    def _started(self, stream: Any) -> None:
+        self.stream = stream
+        if self.clock.stop.is_set():
+            stream.stop()
+
+    def _probe_streaming(
+        self, tested: list[OperationInfo], built: Mapping[str, Built | None], context: RunContext
+    ) -> None:
+        if self.profile is not None and not self.profile.streaming:
+            self.outcome.streaming = "not documented by the profile"
+            context.streams = False
+            return
+        if (
+            self.rules is not None
+            and not promises_streaming(self.rules)
+            and self.rules.rule("stream") is not None
+        ):
+            return  # the model does not stream: stream: true is a negative case like any other
+        operation = next((op for op in tested if op.streams and built.get(op.name) is not None), None)
+        if operation is None:
+            return
+        base = built[operation.name]
+        assert base is not None
+        found = stream_probe(
+            self.http, base, self.headers, self.model, promises_streaming(self.rules), self.token
+        )
+        if found.streaming is not None:
+            self.outcome.streaming = found.streaming  # type: ignore[assignment]
+        if found.streaming == "not supported":
+            context.streams = False  # the finding (or note) is made once; cases ask for no stream
+        if found.note:
+            self.add_note(found.note)
+        if found.finding is not None and self._wanted_check(stream_checks.STREAM_NOT_SUPPORTED):
+            self.count(operation.label, found.finding.check, "failure")
+            self.add_finding(found.finding)
+        elif found.streaming == "supported":
+            self.count(operation.label, stream_checks.STREAM_NOT_SUPPORTED, "success")
+
+    def _probe_idempotency(self, tested: list[OperationInfo], built: Mapping[str, Built | None]) -> bool:
+        operation = next(
+            (op for op in tested if IDEMPOTENCY_HEADER in op.headers and built.get(op.name)), None
+        )
+        if operation is None:
+            return True
+        base = built[operation.name]
+        assert base is not None
+        honoured = idempotency_honoured(self.http, base, self.headers, f"imagegen-probe-{time.time_ns()}")
+        if honoured is None:
+            self.add_note(
+                f"The {IDEMPOTENCY_HEADER} probe could not tell whether the server honours it; "
+                "its length limit is not held against the server."
+            )
+            return False
+        if not honoured:
+            self.add_note(
+                f"The server ignores {IDEMPOTENCY_HEADER} (the same key with another request was not a "
+                "409 nor the first answer again), so it is not held to the header's length limit."
+            )
+        return honoured
+
+    def _probe_mask(self, tested: list[OperationInfo]) -> None:
+        masked = mask_probe_operation(self.requests_contract, tested)
+        if masked is None or not self._wanted_check(MASK_CHECK) or self.mode == "positive":
+            return
+        if self.rules is not None and self.rules.upload("mask") is not None and not self.rules.takes("mask"):
+            return
+        contract = self.requests_contract
+        finding = mask_size_probe(self.http, contract, masked, self.model, self.headers, self.token)
+        self.count(masked.label, MASK_CHECK, "failure" if finding else "success")
+        if finding is not None:
+            self.add_finding(finding)
+
+    def _probe_auth(
+        self, schema: Any, tested: list[OperationInfo], built: Mapping[str, Built | None]
+    ) -> None:
+        base = next((built[op.name] for op in tested if built.get(op.name) is not None), None)
+        if base is None or not (
+            self._wanted_check("content_type_conformance")
+            or self._wanted_check("response_schema_conformance")
+        ):
+            return
+        assert self.token is not None
+        found = auth_probe(self.http, schema, base, self.token)
+        for operation, check, status in found.counted:
+            if self._wanted_check(check):
+                self.count(operation, check, status)
+        for finding in found.findings:
+            if self._wanted_check(finding.check):
+                self.add_finding(finding)
+        for note in found.notes:
+            self.add_note(note)
+
+    def _send_positives(
+        self, schema: Any, context: RunContext, tested: list[OperationInfo], built: Mapping[str, Built | None]
+    ) -> None:
+        for op in tested:
+            base = built.get(op.name)
+            if base is None:
+                continue
+            for what, request in positives(self.requests_contract, base, self.rules, self.catalog):
+                if request.fields.get("stream") is True and not context.streams:
+                    continue  # the streaming probe found no streams: that is its finding, once
+                judge_valid(self, schema, context, what, request, self.http, self.headers, self.token)
+
+    def _send_negatives(
+        self, schema: Any, tested: list[OperationInfo], built: Mapping[str, Built | None]
+    ) -> None:
+        for op in tested:
+            base = built.get(op.name)
+            if base is None:
+                self.add_note(
+                    f"{op.label}: no valid request could be built for {self.model}, so nothing was sent "
+                    "from its rules."
+                )
+                continue
+            for negative in negatives(self.requests_contract, base, self.rules, self.catalog):
+                if self._wanted_check(negative.check):
+                    judge_negative(self, schema, negative, self.http, self.headers, self.token, self.model)
 
 
 def _operations(contract: Contract, operations: Iterable[str] | None) -> list[OperationInfo]:
@@ -150,138 +491,12 @@ def _operations(contract: Contract, operations: Iterable[str] | None) -> list[Op
     return chosen
 
 
-def _may_stream(rules: ModelRules | None) -> bool:
-    if rules is None:
-        return True
-    values = rules.values("stream")
-    return values is None or True in values
-
-
-def _without_streaming(rules: ModelRules) -> ModelRules:
-    """`rules` as a server that does not stream has them (the probe found no event stream)."""
-    fields = {**rules.fields, "stream": FieldRule(values=(False,)), "partial_images": FieldRule(taken=False)}
-    return dataclasses.replace(rules, fields=fields)
-
-
 def _nothing_to_test(model: str, outcome: Outcome) -> str:
     reasons = []
+    if outcome.not_documented:
+        reasons.append(f"the profile documents none of {', '.join(outcome.not_documented)}")
     if outcome.not_served:
         reasons.append(f"{model} does not serve {', '.join(outcome.not_served)}")
     if outcome.not_implemented:
         reasons.append(f"the server answers 404, 405 or 501 on {', '.join(outcome.not_implemented)}")
     return "nothing to test: " + ("; ".join(reasons) or "no operation chosen")
-
-
-def _probe_client(base_url: str | None, app: Any) -> Any:
-    if app is not None:
-        from starlette.testclient import TestClient
-
-        return TestClient(app, raise_server_exceptions=False)
-    return httpx.Client(timeout=120.0, trust_env=False)
-
-
-def _config(
-    base_url: str | None,
-    headers: dict[str, str],
-    max_examples: int,
-    seed: int,
-    mode: str,
-    selected: set[str] | None,
-    request_timeout_s: float,
-    max_time_s: int | None,
-    workers: int,
-    phases: Iterable[str] | None = None,
-) -> SchemathesisConfig:
-    settings: dict[str, Any] = {
-        "headers": headers,
-        "generation": {
-            "mode": mode,
-            "max-examples": max_examples,
-            "with-security-parameters": False,
-            "database": "none",  # the same seed gives the same run, and nothing is written to disk
-        },
-        "seed": seed,
-        # Every distinct failure is reported, not just the first of each operation.
-        "continue-on-failure": True,
-        "request-timeout": request_timeout_s,
-        "workers": workers,
-        "analysis": {"constants": {"enabled": False}},
-    }
-    if phases is not None:
-        chosen = set(phases)
-        unknown = chosen - set(PHASES)
-        if unknown:
-            raise ValueError(f"unknown phase {sorted(unknown)[0]!r}; use {', '.join(PHASES)}")
-        settings["phases"] = {name: {"enabled": name in chosen} for name in PHASES}
-    if selected is not None:
-        schemathesis_checks = selected - {MASK_CHECK}
-        settings["checks"] = {"enabled": False, **{name: {"enabled": True} for name in schemathesis_checks}}
-    if base_url is not None:
-        settings["base-url"] = base_url
-    # Not schemathesis' max-time: it keeps fuzzing until that time is used up. The limit here is
-    # an upper bound, enforced in _execute.
-    return SchemathesisConfig.from_dict(settings)
-
-
-def _execute(
-    schema: Any, outcome: Outcome, token: str | None, report: Progress, deadline: float | None
-) -> None:
-    seen = {finding.key for finding in outcome.findings}
-    stream = from_schema(schema).execute()
-    for event in stream:
-        if deadline is not None and time.monotonic() > deadline:
-            stream.stop()
-            outcome.errors.append(
-                "the time limit was reached before every operation was tested; results are partial"
-            )
-            break
-        if isinstance(event, events.ScenarioFinished):
-            _collect(event, outcome, seen, token)
-            report(f"{event.recorder.label} [{event.phase.name.lower()}] {outcome.cases} checks")
-        elif isinstance(event, events.NonFatalError):
-            outcome.errors.append(f"{event.label}: {event.info.message}")
-        elif isinstance(event, events.FatalError):
-            outcome.errors.append(f"the run stopped: {event.exception}")
-
-
-def _collect(
-    event: events.ScenarioFinished, outcome: Outcome, seen: set[tuple[str, str, str]], token: str | None
-) -> None:
-    recorder = event.recorder
-    for case_id, checks in recorder.checks.items():
-        for check in checks:
-            outcome.checks[(recorder.label, check.name, check.status.value)] += 1
-            if check.status is not Status.FAILURE or check.failure_info is None:
-                continue
-            failure = check.failure_info.failure
-            key = (recorder.label, check.name, failure.title)
-            if key in seen:
-                continue
-            seen.add(key)
-            interaction = recorder.interactions.get(case_id)
-            response = interaction.response if interaction is not None else None
-            outcome.findings.append(
-                Finding(
-                    operation=recorder.label,
-                    check=check.name,
-                    title=failure.title,
-                    message=redact(failure.message, token),
-                    phase=event.phase.name.lower(),
-                    status=response.status_code if response is not None else None,
-                    request=_sent(interaction.request, token) if interaction is not None else None,
-                    response_body=_text(response.content) if response is not None else "",
-                )
-            )
-
-
-def _sent(request: Any, token: str | None) -> SentRequest:
-    headers: dict[str, str] = {}
-    for name, values in dict(request.headers).items():
-        value = ", ".join(values) if isinstance(values, list) else str(values)
-        headers[str(name)] = redact(value, token)
-    body = request.body if isinstance(request.body, bytes) else None
-    return SentRequest(request.method, redact(request.uri, token), headers, body)
-
-
-def _text(content: bytes | None) -> str:
-    return (content or b"")[:2000].decode("utf-8", errors="replace")
