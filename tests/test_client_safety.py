@@ -202,9 +202,12 @@ def test_with_options_takes_an_ssl_context_and_shares_the_connection_pool() -> N
 
 def test_a_header_no_request_can_carry_is_refused_before_sending() -> None:
     sent: list[httpx.Request] = []
-    with ImagesClient(
-        base_url="http://x.test/v1", api_key="k", transport=httpx.MockTransport(sent.append)
-    ) as client, pytest.raises(ConfigurationError, match="the value of X-Trace has a line break"):
+    with (
+        ImagesClient(
+            base_url="http://x.test/v1", api_key="k", transport=httpx.MockTransport(sent.append)
+        ) as client,
+        pytest.raises(ConfigurationError, match="the value of X-Trace has a line break"),
+    ):
         client.generate("p", extra_headers={"X-Trace": "a\nb"})
     assert sent == []
     with pytest.raises(ConfigurationError, match="default_headers"):
