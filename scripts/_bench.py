@@ -21,6 +21,7 @@ import asyncio
 import base64
 import io
 import json
+import multiprocessing
 import os
 import selectors
 import shutil
@@ -28,9 +29,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,9 +176,10 @@ class BenchError(RuntimeError):
 
 RPS_SIZE = "256x256"
 RPS_MODEL = "dall-e-2"
-RPS_CONCURRENCY = 4
-RPS_TARGET = at_least(0.6)
-SERVER_START_TIMEOUT_S = 30.0
+RPS_CONCURRENCY = 8  # connections; with two workers, half on each
+RPS_TARGET = at_least(0.9)  # one worker's req/s / in-process paint+encode images/s
+WORKERS_TARGET = at_least(1.7)  # two workers' req/s / one worker's
+SERVER_START_TIMEOUT_S = 60.0
 SERVER_STOP_TIMEOUT_S = 10.0
 REQUEST_TIMEOUT_S = 30.0
 _SUBJECTS = (
@@ -187,7 +191,8 @@ _SUBJECTS = (
     "a neon city street in the rain",
 )
 # The server, in its own process: prints its base URL once it listens, and exits when its
-# stdin closes, so it cannot outlive the benchmark even if the benchmark is killed.
+# stdin closes, so it cannot outlive the benchmark even if the benchmark is killed (its worker
+# processes, if any, stop within a second of their parent).
 _SERVER_CODE = """
 import os, threading
 from imagegen.server import ServerConfig, serve_forever
@@ -200,7 +205,8 @@ def _exit_with_parent():
 threading.Thread(target=_exit_with_parent, daemon=True).start()
 token = os.environ.get("IMAGEGEN_BENCH_TOKEN")
 config = ServerConfig(tokens=frozenset({token})) if token else ServerConfig(auth=False)
-serve_forever(config, "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True))
+workers = int(os.environ.get("IMAGEGEN_BENCH_WORKERS", "1"))
+serve_forever(config, "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True), workers=workers)
 """
 
 
@@ -229,36 +235,86 @@ class LoadResult:
         """Answers per second."""
         return self.completed / self.elapsed_s if self.elapsed_s else 0.0
 
+    def add(self, other: LoadResult) -> None:
+        """Count `other`'s run as part of this one."""
+        self.completed += other.completed
+        self.elapsed_s += other.elapsed_s
+        self.latencies_s += other.latencies_s
+        self.sample = self.sample or other.sample
+        self.timed_out = self.timed_out or other.timed_out
 
-@benchmark("server-rps", "256x256 PNG generations/s of the server (own process) vs painting in-process")
+
+@benchmark(
+    "server-rps",
+    "256x256 PNG generations/s: one worker vs painting in-process, two workers vs one (own processes)",
+)
 def server_rps(settings: Settings) -> list[Row]:
-    """Requests/s of one uvicorn worker over loopback, as a ratio to paint+encode in-process."""
-    count = settings.count(400, 100)
-    warmup = settings.count(24, 12)
-    limit_s = settings.seconds(120.0, 60.0)
-    prompts = rps_prompts(count, "measured")
-    with server_process() as base_url:
-        drive_load(base_url, rps_prompts(warmup, "warm-up"), RPS_CONCURRENCY, limit_s)
-        floor = paint_floor(prompts, warmup, limit_s)
-        load = drive_load(base_url, prompts, RPS_CONCURRENCY, limit_s)
-    check_sample(load.sample, prompts[0])
+    """Requests/s of one uvicorn worker over loopback, as a ratio to paint+encode in-process, and
+    of `--workers 2` as a ratio to one worker, in alternating rounds (so both see the same noise).
+
+    Each round also paints in two processes at once, in-process: how much the machine's two
+    cores give at that moment (a shared or throttled machine gives less than 2x), printed beside
+    the two workers' ratio.
+    """
+    rounds = settings.count(10, 4)  # short rounds, so that a change of load hits every side alike
+    count = settings.count(120, 60)
+    warmup = settings.count(48, 24)
+    limit_s = settings.seconds(60.0, 30.0)
+    floor, single, double, pair = LoadResult(), LoadResult(), LoadResult(), LoadResult()
+    with (
+        server_process() as one,
+        server_process(workers=2) as two,
+        ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as painters,
+    ):
+        for url, workers in ((one, 1), (two, 2)):
+            drive_load(url, rps_prompts(warmup, "warm-up"), RPS_CONCURRENCY, limit_s, workers)
+        list(painters.map(_floor_rate, [(rps_prompts(warmup, "pair warm-up"), limit_s)] * 2))
+        for number in range(rounds):
+            prompts = rps_prompts(count, f"round {number}")
+            floor.add(paint_floor(prompts, warmup if number == 0 else 0, limit_s))
+            single.add(drive_load(one, prompts, RPS_CONCURRENCY, limit_s, 1))
+            double.add(drive_load(two, prompts, RPS_CONCURRENCY, limit_s, 2))
+            started = time.perf_counter()
+            halves = [(prompts[: count // 2], limit_s), (prompts[count // 2 :], limit_s)]
+            pair.completed += sum(done for done, _ in painters.map(_floor_rate, halves))
+            pair.elapsed_s += time.perf_counter() - started
+    check_sample(single.sample, rps_prompts(count, "round 0")[0])
+    check_sample(double.sample, rps_prompts(count, "round 0")[0])
+    machine = pair.rate / floor.rate if floor.rate else 0.0
     return [
         Row(
             "server-rps",
-            Measure(f"{RPS_SIZE} png generations, 1 worker", load.rate, "req/s"),
+            Measure(f"{RPS_SIZE} png generations, 1 worker", single.rate, "req/s"),
             Measure("in-process paint+encode floor", floor.rate, "images/s"),
             RPS_TARGET,
-            details=load_details(load, count, floor),
-        )
+            details=load_details(single, floor, rounds),
+        ),
+        Row(
+            "server-rps",
+            Measure("the same, --workers 2", double.rate, "req/s"),
+            Measure("1 worker", single.rate, "req/s"),
+            WORKERS_TARGET,
+            details=load_details(double, floor, rounds)
+            + f"; the machine meanwhile: two processes painting in-process made {pair.rate:.1f} "
+            f"images/s, {machine:.2f}x one (two workers reached "
+            f"{double.rate / single.rate / machine if machine else 0:.0%} of that scaling)",
+        ),
     ]
 
 
-def load_details(load: LoadResult, count: int, floor: LoadResult) -> str:
+def _floor_rate(job: tuple[Sequence[str], float]) -> tuple[int, float]:
+    """In a painter process: paint+encode each prompt (after a short warm-up); (count, seconds)."""
+    prompts, limit_s = job
+    result = paint_floor(prompts, 0, limit_s)
+    return result.completed, result.elapsed_s
+
+
+def load_details(load: LoadResult, floor: LoadResult, rounds: int) -> str:
     """Counts and latencies of both sides, and whether a time limit cut a run short."""
     ms = sorted(1000 * s for s in load.latencies_s)
     p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
     parts = [
-        f"{load.completed}/{count} requests, {RPS_CONCURRENCY} in flight, "
+        f"{load.completed} requests in {rounds} rounds, {RPS_CONCURRENCY} in flight, "
         f"latency p50 {statistics.median(ms):.1f} ms p95 {p95:.1f} ms",
         f"floor {1000 * floor.elapsed_s / max(1, floor.completed):.2f} ms/image over {floor.completed}",
     ]
@@ -268,11 +324,16 @@ def load_details(load: LoadResult, count: int, floor: LoadResult) -> str:
 
 
 @contextmanager
-def server_process(token: str | None = None) -> Iterator[str]:
-    """Run the reference server (no auth unless `token`, 127.0.0.1, a free port) in its own
-    process; yields its base URL and stops the process when the block ends, however it ends."""
+def server_process(token: str | None = None, workers: int = 1) -> Iterator[str]:
+    """Run the reference server (no auth unless `token`, 127.0.0.1, a free port, `workers`
+    processes) in its own process; yields its base URL and stops it when the block ends,
+    however it ends."""
     with tempfile.TemporaryFile() as stderr:
-        environment = {**os.environ, **({"IMAGEGEN_BENCH_TOKEN": token} if token else {})}
+        environment = {
+            **os.environ,
+            "IMAGEGEN_BENCH_WORKERS": str(workers),
+            **({"IMAGEGEN_BENCH_TOKEN": token} if token else {}),
+        }
         process = subprocess.Popen(
             [sys.executable, "-c", _SERVER_CODE],
             cwd=ROOT,
@@ -291,6 +352,11 @@ def server_process(token: str | None = None) -> Iterator[str]:
             yield url
         finally:
             stop_process(process)
+
+
+def server_pid(url: str) -> int:
+    """The pid of the (one) worker process answering at `url`."""
+    return int(httpx.get(url.removesuffix("/v1") + "/health").headers["x-imagegen-worker"])
 
 
 def _first_line(process: subprocess.Popen[bytes], stream: IO[bytes], timeout_s: float) -> str:
@@ -325,36 +391,100 @@ def stop_process(process: subprocess.Popen[bytes]) -> None:
             stream.close()
 
 
-def drive_load(base_url: str, prompts: Sequence[str], concurrency: int, limit_s: float) -> LoadResult:
-    """POST one generation per prompt, `concurrency` in flight, stopping early at `limit_s`."""
-    return asyncio.run(_drive_load(base_url, prompts, concurrency, limit_s))
+def drive_load(
+    base_url: str, prompts: Sequence[str], concurrency: int, limit_s: float, workers: int = 1
+) -> LoadResult:
+    """POST one generation per prompt over `concurrency` kept-alive connections, spread evenly
+    over the server's `workers` processes, stopping early at `limit_s`.
+
+    The load comes from a minimal HTTP/1.1 client (a request's bytes, then the status line,
+    the headers and Content-Length bytes of body), as wrk would: on a 2-core machine a full
+    client's own CPU time would be taken from the server it measures.
+    """
+    return asyncio.run(_drive_load(base_url, prompts, concurrency, limit_s, workers))
 
 
-async def _drive_load(base_url: str, prompts: Sequence[str], concurrency: int, limit_s: float) -> LoadResult:
+async def _drive_load(
+    base_url: str, prompts: Sequence[str], concurrency: int, limit_s: float, workers: int
+) -> LoadResult:
     result = LoadResult()
     pending = iter(range(len(prompts)))  # shared: each prompt is sent once, by whichever worker is free
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
-        start = time.perf_counter()
-        deadline = start + limit_s
+    host, port = base_url.removeprefix("http://").split("/", 1)[0].rsplit(":", 1)
+    connections = await _balanced(host, int(port), concurrency, workers)
+    start = time.perf_counter()
+    deadline = start + limit_s
 
-        async def worker() -> None:
-            for index in pending:
-                if time.perf_counter() > deadline:
-                    result.timed_out = True
-                    return
-                sent = time.perf_counter()
-                body = await _generate(client, prompts[index])
-                result.latencies_s.append(time.perf_counter() - sent)
-                result.completed += 1
-                if index == 0:
-                    result.sample = body
+    async def worker(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for index in pending:
+            if time.perf_counter() > deadline:
+                result.timed_out = True
+                return
+            sent = time.perf_counter()
+            body = await _exchange(reader, writer, "POST", "/v1/images/generations", rps_body(prompts[index]))
+            result.latencies_s.append(time.perf_counter() - sent)
+            result.completed += 1
+            if index == 0:
+                result.sample = body
 
+    try:
         async with asyncio.TaskGroup() as group:
-            for _ in range(concurrency):
-                group.create_task(worker())
-        result.elapsed_s = time.perf_counter() - start
+            for reader, writer in connections:
+                group.create_task(worker(reader, writer))
+    finally:
+        for _, writer in connections:
+            writer.close()
+    result.elapsed_s = time.perf_counter() - start
     return result
+
+
+async def _balanced(
+    host: str, port: int, count: int, workers: int
+) -> list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]:
+    """`count` connections, as many to each worker process (the kernel picks the process that
+    accepts each connection: open more, keep an even share of them)."""
+    by_worker: dict[str, list[tuple[asyncio.StreamReader, asyncio.StreamWriter]]] = {}
+    share = max(1, count // workers)
+    for _ in range(50 * count):
+        if len(by_worker) == workers and all(len(held) >= share for held in by_worker.values()):
+            break
+        reader, writer = await asyncio.open_connection(host, port)
+        _, headers = await _exchange_headers(reader, writer, "GET", "/health", None)
+        held = by_worker.setdefault(headers.get("x-imagegen-worker", ""), [])
+        if len(held) < share:
+            held.append((reader, writer))
+        else:
+            writer.close()
+    chosen = [connection for held in by_worker.values() for connection in held]
+    if len(by_worker) < workers:
+        raise BenchError(f"connections reached {len(by_worker)} of the {workers} worker processes")
+    return chosen
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str, body: Any
+) -> bytes:
+    """One request on a kept-alive connection; the answer's body, or BenchError unless 200."""
+    content, _ = await _exchange_headers(reader, writer, method, path, body)
+    return content
+
+
+async def _exchange_headers(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, method: str, path: str, body: Any
+) -> tuple[bytes, dict[str, str]]:
+    payload = json.dumps(body).encode() if body is not None else b""
+    head = f"{method} {path} HTTP/1.1\r\nhost: bench\r\ncontent-length: {len(payload)}\r\n"
+    if body is not None:
+        head += "content-type: application/json\r\n"
+    writer.write(head.encode() + b"\r\n" + payload)
+    status, _, rest = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").partition("\r\n")
+    headers = dict(
+        (name.strip().lower(), value.strip())
+        for name, _, value in (line.partition(":") for line in rest.split("\r\n") if line)
+    )
+    content = await reader.readexactly(int(headers.get("content-length", "0")))
+    if not status.startswith("HTTP/1.1 200"):
+        raise BenchError(f"{method} {path} answered {status}: {content[:300]!r}")
+    return content, headers
 
 
 async def _generate(client: httpx.AsyncClient, prompt: str) -> bytes:
@@ -408,6 +538,191 @@ def check_sample(body: bytes, prompt: str) -> None:
     job, spec = _job_and_spec(prompt)
     if png != encode(paint(spec), job.output_format, job.compression):
         raise BenchError("the server's image differs from the in-process one: the comparison is unfair")
+
+
+# ---- server-memory: bounded RSS and a free event loop under heavy requests -----------------
+
+MEMORY_BUDGET_MB = 400.0  # RSS the 16x4096x4096 edit may take (or be refused at once)
+HEALTH_BUDGET_MS = 50.0  # /health p99 while heavy edits run
+GROWTH_TARGET = at_most(2.0)  # RSS after the mixed requests / RSS after the first 100
+BIG_EDGE = 4096
+MIXED_CONCURRENCY = 4
+
+
+def zeros_png(edge: int = BIG_EDGE) -> bytes:
+    """A PNG of zeros: 65 KB on the wire, 67 MB once decoded (the issue's case)."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", (edge, edge)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
+    """A process's resident memory (VmRSS), or its peak so far (VmHWM), in MB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field_name}:"):
+                return int(line.split()[1]) / 1024
+    raise BenchError(f"no {field_name} for process {pid}")
+
+
+@benchmark(
+    "server-memory", "RSS and /health latency under 16x4096x4096 edits; RSS growth over mixed requests"
+)
+def server_memory(settings: Settings) -> list[Row]:
+    """The issue's measured cases, each in a fresh server process: sixteen 4096x4096 PNGs of
+    zeros to /v1/images/edits, three such requests at once (refused at once or bounded: peak RSS
+    next to 400 MB), /health polled all along (and during heavy edits the server accepts:
+    p99 next to 50 ms), then RSS after many mixed requests next to RSS after the first 100."""
+    big = zeros_png()
+    with server_process() as url:
+        pid = server_pid(url)
+        idle = rss_mb(pid)
+        health = HealthPoller(url)
+        with health:
+            started = time.perf_counter()
+            statuses = _heavy_edits(url, big, 16, at_once=3, repeat=1)
+            refused_s = time.perf_counter() - started
+            peak = rss_mb(pid, "VmHWM")
+            accepted = _heavy_edits(url, big, 2, at_once=2, repeat=settings.count(3, 1))
+        peak_accepted = rss_mb(pid, "VmHWM")
+    count = settings.count(2000, 500)
+    with server_process() as url:
+        pid = server_pid(url)
+        after_100, after_all, mixed_s = _mixed_requests(url, pid, count)
+    p99 = health.percentile(0.99)
+    return [
+        Row(
+            "server-memory",
+            Measure("peak RSS, 3 x 16 4096x4096 edits at once", peak, "MB"),
+            Measure("budget", MEMORY_BUDGET_MB, "MB"),
+            at_most(1.0),
+            details=(
+                f"answered {sorted(set(statuses))} in {refused_s:.2f} s for all three "
+                f"(idle RSS {idle:.0f} MB); then {len(accepted)} edits of two 4096x4096 images, "
+                f"two at once, which the budget takes (answered {sorted(set(accepted))}): "
+                f"peak {peak_accepted:.0f} MB (VmHWM)"
+            ),
+        ),
+        Row(
+            "server-memory",
+            Measure("/health p99 during those edits", p99, "ms"),
+            Measure("budget", HEALTH_BUDGET_MS, "ms"),
+            at_most(1.0),
+            details=f"{len(health.latencies_ms)} polls, p50 {health.percentile(0.5):.1f} ms, "
+            f"max {max(health.latencies_ms):.1f} ms",
+        ),
+        Row(
+            "server-memory",
+            Measure(f"RSS after {count} mixed requests", after_all, "MB"),
+            Measure("RSS after 100", after_100, "MB"),
+            GROWTH_TARGET,
+            details=f"{count} generations/edits/variations with a new Idempotency-Key each, b64 and URL "
+            f"answers, 1 in 20 of ten 1024x1024 images, {MIXED_CONCURRENCY} in flight, in {mixed_s:.0f} s",
+        ),
+    ]
+
+
+class HealthPoller:
+    """GET /health every 10 ms on a kept-alive connection while the block runs."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url.removesuffix("/v1") + "/health"
+        self.latencies_ms: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> HealthPoller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def percentile(self, fraction: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("inf")
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                client.get(self.url).raise_for_status()
+                self.latencies_ms.append(1000 * (time.perf_counter() - started))
+                self._stop.wait(0.01)
+
+
+def _heavy_edits(url: str, image: bytes, images: int, *, at_once: int, repeat: int) -> list[int]:
+    """`repeat` times, `at_once` concurrent edits of `images` copies of `image`; the statuses."""
+    files = [("image[]", (f"{i}.png", image, "image/png")) for i in range(images)]
+    data = {"prompt": "a heavy edit", "model": "gpt-image-1", "quality": "low", "size": "1536x1024"}
+
+    def send(_: int) -> int:
+        answer = httpx.post(f"{url}/images/edits", files=files, data=data, timeout=300)
+        if answer.status_code not in (200, 413, 503):
+            raise BenchError(f"a heavy edit answered {answer.status_code}: {answer.text[:300]}")
+        return answer.status_code
+
+    with ThreadPoolExecutor(at_once) as pool:
+        return [status for _ in range(repeat) for status in pool.map(send, range(at_once))]
+
+
+def _mixed_bodies(count: int) -> Iterator[tuple[str, dict[str, Any], list[Any] | None]]:
+    small, mask = png_of_size(256, (40, 90, 200, 255)), png_of_size(256, (0, 0, 0, 0))
+    for number in range(count):
+        prompt = f"mixed request {number}"
+        kind = number % 20
+        if kind == 0:
+            yield "generations", {"prompt": prompt, "model": "dall-e-2", "size": "1024x1024", "n": 10}, None
+        elif kind < 8:
+            fmt = "url" if kind % 2 else "b64_json"
+            yield "generations", {**rps_body(prompt), "response_format": fmt}, None
+        elif kind < 11:
+            body = {"prompt": prompt, "model": "gpt-image-1-mini", "quality": "low", "size": "1024x1024"}
+            yield "generations", body, None
+        elif kind < 16:
+            files = [("image", ("i.png", small, "image/png")), ("mask", ("m.png", mask, "image/png"))]
+            yield "edits", {"prompt": prompt, "model": "dall-e-2", "size": "256x256"}, files
+        else:
+            files = [("image", ("i.png", small, "image/png"))]
+            yield "variations", {"model": "dall-e-2", "size": "256x256", "n": "2"}, files
+
+
+def png_of_size(edge: int, colour: tuple[int, int, int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (edge, edge), colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _mixed_requests(url: str, pid: int, count: int) -> tuple[float, float, float]:
+    """Send `count` mixed requests; RSS after the first 100, RSS at the end, and the time taken."""
+    marks: dict[str, float] = {}
+
+    async def run() -> None:
+        pending = iter(enumerate(_mixed_bodies(count)))
+        async with httpx.AsyncClient(base_url=url, timeout=REQUEST_TIMEOUT_S * 4) as client:
+
+            async def worker() -> None:
+                for number, (operation, body, files) in pending:
+                    headers = {"Idempotency-Key": f"bench-{number}-{os.urandom(8).hex()}"}
+                    if files is None:
+                        answer = await client.post(f"/images/{operation}", json=body, headers=headers)
+                    else:
+                        answer = await client.post(
+                            f"/images/{operation}", data=body, files=files, headers=headers
+                        )
+                    if answer.status_code != 200:
+                        raise BenchError(f"{operation} answered {answer.status_code}: {answer.text[:300]}")
+                    if number == 100:
+                        marks["after_100"] = rss_mb(pid)
+
+            async with asyncio.TaskGroup() as group:
+                for _ in range(MIXED_CONCURRENCY):
+                    group.create_task(worker())
+
+    started = time.perf_counter()
+    asyncio.run(run())
+    return marks["after_100"], rss_mb(pid), time.perf_counter() - started
 
 
 # ---- client-overhead: ImagesClient.generate against raw httpx and openai-python -------------
@@ -959,46 +1274,167 @@ def cli_help(settings: Settings) -> list[Row]:
     ]
 
 
-CONFORMANCE_BUDGET_S = 120.0
+CONFORMANCE_BUDGET_S = 60.0  # the default run against the reference server, image checks on
+CONFORMANCE_MIN_RATE = 300.0  # checks per second, start-up included
+CONFORMANCE_TOKEN = "bench-conformance-token"
+LIMIT_GRACE_S = 15.0  # --max-time N must end the run within N + this
+_SLOW_SERVER_CODE = """
+import asyncio, os, threading, time, uvicorn
+from imagegen.server import ServerConfig, create_app
+
+def _exit_with_parent():
+    while os.read(0, 4096):
+        pass
+    os._exit(0)
+
+threading.Thread(target=_exit_with_parent, daemon=True).start()
+delay = float(os.environ["IMAGEGEN_BENCH_DELAY"])
+app = create_app(ServerConfig(tokens=frozenset({os.environ["IMAGEGEN_BENCH_TOKEN"]})))
+
+async def slow(scope, receive, send):
+    if scope["type"] == "http":
+        await asyncio.sleep(delay)
+    await app(scope, receive, send)
+
+server = uvicorn.Server(uvicorn.Config(slow, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+thread = threading.Thread(target=server.run, daemon=True)
+thread.start()
+while not server.started:
+    time.sleep(0.01)
+print(f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1", flush=True)
+thread.join()
+"""
 
 
-@benchmark("conformance", "the default `imagegen conformance` run on the reference server: time and checks/s")
-def conformance_run(settings: Settings) -> list[Row]:
-    """Wall time of the default run (model dall-e-2, all operations) against the server in its own
-    process, next to the 2-minute budget, and the checks per second it made."""
-    model = "dall-e-2" if not settings.quick else "dall-e-3"
-    token = "bench-conformance-token"
-    with server_process(token) as base_url:
-        start = time.perf_counter()
-        done = subprocess.run(
-            [
-                str(IMAGEGEN_EXECUTABLE),
-                "conformance",
-                "--url",
-                base_url,
-                "--token",
-                token,
-                "--model",
-                model,
-                "-q",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise BenchError(f"imagegen conformance exited {done.returncode}:\n{done.stdout}\n{done.stderr}")
+def _conformance(
+    base_url: str, model: str, *extra: str
+) -> tuple[float, int, subprocess.CompletedProcess[str]]:
+    """Run `imagegen conformance` once: (wall seconds, checks counted, the process)."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [str(IMAGEGEN_EXECUTABLE), "conformance", "--url", base_url, "--token", CONFORMANCE_TOKEN,
+         "--model", model, "-q", *extra],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )  # fmt: skip
+    elapsed = time.perf_counter() - start
     counted = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("checks ")]
-    checks = int(counted[0]) if counted and counted[0].isdigit() else 0
+    return elapsed, int(counted[0]) if counted and counted[0].isdigit() else 0, done
+
+
+def _without_image_checks() -> str:
+    """Every check but imagegen's checks of images and streams, for --checks."""
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    from imagegen.conformance.image_checks import IMAGE_CHECKS
+    from imagegen.conformance.runner import OWN_CHECKS
+    from imagegen.conformance.stream_checks import STREAM_CHECKS
+
+    load_all_checks()
+    names = [*CHECKS.get_all_names(), *OWN_CHECKS]
+    return ",".join(dict.fromkeys(n for n in names if n not in (*IMAGE_CHECKS, *STREAM_CHECKS)))
+
+
+@benchmark(
+    "conformance",
+    "the default `imagegen conformance` run on the reference server with the image checks: time, checks/s, "
+    "and the time the image checks add",
+)
+def conformance_run(settings: Settings) -> list[Row]:
+    """Wall time of the default run (model dall-e-2, all operations, image checks on) against the
+    server in its own process, next to its budget; its checks per second; and, side by side, the
+    same run without imagegen's image and stream checks, for the time they add."""
+    model = "dall-e-2" if not settings.quick else "dall-e-3"
+    bare_checks = _without_image_checks()
+    timed: dict[bool, list[tuple[float, int]]] = {True: [], False: []}
+    with server_process(CONFORMANCE_TOKEN) as base_url:
+        # Side by side, in alternating order (without, with, with, without): the machine is shared.
+        order = [False, True] if settings.quick else [False, True, True, False]
+        for with_images in order:
+            extra = () if with_images else ("--checks", bare_checks)
+            seconds, counted, finished = _conformance(base_url, model, *extra)
+            if finished.returncode != 0:
+                shown = f"{finished.stdout}\n{finished.stderr}"
+                raise BenchError(f"imagegen conformance exited {finished.returncode}:\n{shown}")
+            timed[with_images].append((seconds, counted))
+    elapsed, checks = min(timed[True])
+    bare, bare_counted = min(timed[False])
+    rate = checks / elapsed if elapsed else 0.0
     return [
         Row(
             "conformance",
             Measure(f"default run ({model})", elapsed, "s"),
             Measure("budget", CONFORMANCE_BUDGET_S, "s"),
             at_most(1.0),
-            details=f"{checks} checks in {elapsed:.1f} s: {checks / elapsed:.0f} checks/s, start-up included",
+            details=(
+                f"{checks} checks in {elapsed:.1f} s, start-up included (the faster of "
+                f"{len(timed[True])} runs); the image checks add {elapsed - bare:+.1f} s "
+                f"({bare:.1f} s and {bare_counted} checks without them)"
+            ),
+        ),
+        Row(
+            "conformance",
+            Measure("checks per second", rate, "/s"),
+            Measure("floor", CONFORMANCE_MIN_RATE, "/s"),
+            at_least(1.0),
+        ),
+    ]
+
+
+@contextmanager
+def slow_server_process(delay_s: float) -> Iterator[str]:
+    """The reference server, answering every request after `delay_s`, in its own process."""
+    environment = {
+        **os.environ,
+        "IMAGEGEN_BENCH_DELAY": str(delay_s),
+        "IMAGEGEN_BENCH_TOKEN": CONFORMANCE_TOKEN,
+    }
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-c", _SLOW_SERVER_CODE],
+            cwd=ROOT,
+            env=environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+        try:
+            assert process.stdout is not None
+            url = _first_line(process, process.stdout, SERVER_START_TIMEOUT_S)
+            if not url.startswith("http://127.0.0.1:"):
+                stderr.seek(0)
+                raise BenchError(f"the slow server did not start:\n{stderr.read().decode(errors='replace')}")
+            yield url
+        finally:
+            stop_process(process)
+
+
+@benchmark(
+    "conformance-limit",
+    "`imagegen conformance --max-time 60` against a server that answers after 30 s: within 75 s, incomplete",
+)
+def conformance_limit(settings: Settings) -> list[Row]:
+    """Wall time of a run whose --max-time is reached while a request waits for a slow server,
+    next to the limit plus LIMIT_GRACE_S; the run must exit 2 with a report marked incomplete."""
+    limit_s, delay_s = (6, 3.0) if settings.quick else (60, 30.0)
+    with slow_server_process(delay_s) as base_url, tempfile.TemporaryDirectory() as folder:
+        elapsed, _, done = _conformance(
+            base_url, "dall-e-2", "--max-time", str(limit_s), "--report-dir", folder
+        )
+        report = (Path(folder) / "report.md").read_text(encoding="utf-8")
+    if done.returncode != 2 or "**Incomplete.**" not in report:
+        raise BenchError(f"expected exit 2 and an incomplete report, got {done.returncode}:\n{done.stdout}")
+    warned = "The server is slow" in report
+    return [
+        Row(
+            "conformance-limit",
+            Measure(f"--max-time {limit_s} vs {delay_s:g} s answers", elapsed, "s"),
+            Measure(f"limit + {LIMIT_GRACE_S:g} s", limit_s + LIMIT_GRACE_S, "s"),
+            at_most(1.0),
+            details=f"exit {done.returncode}, report marked incomplete"
+            + (", slow-server warning" if warned else ""),
         )
     ]
 

@@ -333,6 +333,16 @@ def test_an_edit_without_a_mask_blends_the_new_picture_with_the_first_image() ->
     assert difference(result, edit(replace(EDIT, prompt="Add a blue scarf"), [original], None)) > 5
 
 
+def test_an_edit_without_a_mask_keeps_a_transparent_background_transparent() -> None:
+    spec = replace(SPEC, operation="edits", transparent=True)
+    alpha = edit(spec, [Image.new("RGB", (64, 64), RED)], None).getchannel("A")
+    assert alpha.getextrema() == (0, 255)
+    assert alpha.tobytes() == paint(spec).getchannel("A").tobytes()  # the shapes and the caption show
+    assert edit(replace(spec, transparent=False), [Image.new("RGB", (64, 64), RED)], None).getchannel(
+        "A"
+    ).getextrema() == (255, 255)
+
+
 def test_an_edit_without_a_mask_shows_every_further_image() -> None:
     original = paint(replace(SPEC, prompt="The original"))
     result = edit(EDIT, [original, Image.new("RGB", (50, 50), RED), Image.new("RGB", (50, 50), BLUE)], None)

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .support.images import png_bytes
+
 IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 START_TIMEOUT_S = 20
 
@@ -57,13 +59,23 @@ def test_the_first_line_is_the_base_url_and_sigterm_stops_it_cleanly() -> None:
             headers={"Authorization": "Bearer other"},
         )
         assert answer.status_code == 200
+        in_query = httpx.post(
+            f"{base_url}/images/generations?api_key=sk-in-the-query-1234",
+            json={"prompt": "p", "size": "256x256"},
+            headers={"Authorization": "Bearer other"},
+        )
+        assert in_query.status_code == 200
         assert httpx.get(f"{base_url.removesuffix('/v1')}/health").json() == {"status": "ok"}
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
         assert process.stderr is not None
         log = process.stderr.read()
-    assert "POST /v1/images/generations" in log  # the access log
+    assert '"POST /v1/images/generations HTTP/1.1" 200' in log  # the access log
     assert "s3cret" not in log
+    assert "sk-in-the-query" not in log  # query strings are left out of it
+    store = log.split("store in ", 1)[1].split(":", 1)[0]  # where the store is, and its bounds
+    assert "(a temporary folder, removed at exit)" in log
+    assert not Path(store).exists()
 
 
 def test_tokens_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,10 +125,38 @@ def test_route_faults_from_the_command_line() -> None:
     assert (first.status_code, first.headers["retry-after"], second.status_code) == (503, "2", 200)
 
 
+def test_limits_and_store_bounds_from_the_command_line(tmp_path: Path) -> None:
+    small = [("image", ("a.png", png_bytes(100, 100), "image/png"))]
+    args = ("--no-auth", "--quiet", "--max-request-pixels", "5K", "--image-store", "100K", "--url-ttl", "600")
+    with serving(*args, "--data-dir", str(tmp_path / "store")) as (url, process):
+        refused = httpx.post(f"{url}/images/edits", files=small, data={"prompt": "p"})
+        urls = []
+        for number in range(30):  # URL images of 10 to 40 KB each, until the bound forces one out
+            body = {"prompt": f"picture {number}", "model": "dall-e-2", "size": "256x256"}
+            urls.append(httpx.post(f"{url}/images/generations", json=body).json()["data"][0]["url"])
+            usage = httpx.get(f"{url}/debug/store").json()["buckets"]["images"]
+            if usage["evicted"]:
+                break
+        first, last = httpx.get(urls[0]).status_code, httpx.get(urls[-1]).status_code
+    assert process.stderr is not None
+    log = process.stderr.read()
+    assert (refused.status_code, refused.json()["error"]["code"]) == (413, "too_many_pixels")
+    assert "at most 5120 pixels per request" in refused.json()["error"]["message"]
+    assert (usage["bound"], usage["evicted"]) == (100 * 1024, 1)
+    assert usage["used_bytes"] <= 100 * 1024
+    assert (first, last) == (404, 200)  # the oldest went first
+    assert "the 'images' store reached its bound of 102400 bytes: 1 unexpired entry was evicted" in log
+    assert (tmp_path / "store" / "store.sqlite3").exists()  # a given --data-dir is kept
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         ((), "no token configured: give --token (or set IMAGEGEN_SERVER_TOKENS), or --no-auth"),
+        (("--no-auth", "--workers", "0"), "--workers must be at least 1, not 0"),
+        (("--no-auth", "--queue", "-1"), "--queue must be at least 0, not -1"),
+        (("--no-auth", "--max-body", "lots"), "expected a positive number such as 500, 64K, 256M or 1G"),
+        (("--no-auth", "--url-ttl", "0"), "--url-ttl must be more than 0 seconds, not 0"),
         (("--no-auth", "--port", "70000"), "--port must be between 0 and 65535"),
         (("--no-auth", "--models", "/nonexistent/models.json"), "cannot read /nonexistent/models.json"),
         (("--no-auth", "--fault", "paint=status=500"), "--fault takes OPERATION=SPEC"),
@@ -132,6 +172,19 @@ def test_bad_configuration_exits_2_with_a_message(args: tuple[str, ...], message
     )
     assert done.returncode == 2
     assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_data_dir_that_is_not_a_store_exits_1_with_a_message(tmp_path: Path) -> None:
+    (tmp_path / "store.sqlite3").write_text("not a database")
+    done = subprocess.run(
+        [IMAGEGEN, "serve", "--no-auth", "--port", "0", "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"imagegen serve: cannot keep the store in {tmp_path}: file is not a database" in done.stderr
     assert "Traceback" not in done.stderr
 
 

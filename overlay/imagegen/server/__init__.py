@@ -5,7 +5,9 @@
     with serve_in_background(ServerConfig(auth=False)) as base_url:
         ...  # point any OpenAI-compatible client at base_url
 
-Needs the `server` extra (Starlette, uvicorn, python-multipart, Pillow, jsonschema).
+`serve_forever(config, host, port, on_ready, workers=N)` runs N worker processes sharing one
+store (SQLite and files under `ServerConfig.data_dir`). Needs the `server` extra (Starlette,
+uvicorn with httptools, python-multipart, Pillow, jsonschema).
 """
 
 from .._extras import require

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import math
 import time
 from typing import Any
@@ -66,12 +65,12 @@ def event_names(events: tuple[str, ...]) -> tuple[str, str]:
 
 
 def stream_event(
-    job: Job, encoded: bytes, events: tuple[str, str], *, partial_index: int | None
+    job: Job, b64_json: str, events: tuple[str, str], *, partial_index: int | None
 ) -> dict[str, Any]:
     """One event's JSON: a partial image (with its index) or a completed one (with usage)."""
     event: dict[str, Any] = {
         "type": events[1] if partial_index is None else events[0],
-        "b64_json": base64.b64encode(encoded).decode("ascii"),
+        "b64_json": b64_json,
         "created_at": int(time.time()),
         "size": job.size,
         "quality": job.quality,

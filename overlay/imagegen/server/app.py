@@ -1,43 +1,53 @@
-"""The ASGI application of the reference server (Starlette)."""
+"""The ASGI application of the reference server (Starlette): routes and the life of a request.
+
+A request to an operation: auth, then any injected fault, then a ticket from the pool (or a 503
+when the process is full), then its body is read and everything CPU-bound (parsing, validation,
+decoding, painting, encoding) runs in the pool's threads. The event loop only moves bytes, so
+`/health` answers at once however busy the painters are.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import json
-import secrets
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
-from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
-from ..contract import IMAGE, MASK, FormFile, FormValue, OperationInfo, RequestInvalid
+from ..contract import OperationInfo, RequestInvalid
 from ..contract.operations import JSON, MULTIPART
-from . import answers
+from . import answers, faults, idempotency, store
+from .access import AccessMiddleware
 from .auth import check_bearer
 from .config import ServerConfig
 from .errors import ApiError, invalid
 from .faults import FAULT_HEADER, Fault, FaultBook
-from .idempotency import IdempotencyCache
-from .policy import Job, resolve
-from .render import PAINTED, render
-from .store import ImageStore
-from .uploads import DecodedImage, decode_upload
+from .idempotency import Claim, IdempotencyRecords, Replay, scope_name
+from .intake import Prepared, prepare
+from .pool import Ticket, WorkPool
+from .produce import answer_body, event_frame
+from .render import PAINTED
+from .storage import Store, StoreFull
 
 API_PREFIX = "/v1"
 MAX_IDEMPOTENCY_KEY = 255  # the contract's maxLength
 FILES_ROUTE = "/images/files"
+DEBUG_ROUTE = "/debug"
+FAULT_COUNTS_MAX_BYTES = 16 * 1024 * 1024
 
 
 class DropConnection(Exception):
@@ -45,7 +55,11 @@ class DropConnection(Exception):
 
 
 def create_app(config: ServerConfig) -> Starlette:
-    """The reference server as an ASGI application."""
+    """The reference server as an ASGI application.
+
+    Its store is `config.data_dir`, or a temporary folder removed with the application (when it
+    is garbage-collected, or at exit).
+    """
     state = _State(config)
 
     def operation(info: OperationInfo) -> Callable[[Request], Awaitable[Response]]:
@@ -62,12 +76,14 @@ def create_app(config: ServerConfig) -> Starlette:
     ]
     routes += [
         Route(f"{API_PREFIX}{FILES_ROUTE}/{{name}}", state.download, methods=["GET"]),
+        Route(f"{API_PREFIX}{DEBUG_ROUTE}/idempotency/{{key}}", state.debug_idempotency, methods=["GET"]),
+        Route(f"{API_PREFIX}{DEBUG_ROUTE}/store", state.debug_store, methods=["GET"]),
         Route("/health", _health, methods=["GET"]),
         Route(f"{API_PREFIX}/health", _health, methods=["GET"]),
     ]
-    return Starlette(
+    app = Starlette(
         routes=routes,
-        middleware=[Middleware(_RequestIdMiddleware)],
+        middleware=[Middleware(AccessMiddleware, log=config.access_log)],
         exception_handlers={
             ApiError: _api_error,
             RequestInvalid: _invalid_request,
@@ -75,6 +91,9 @@ def create_app(config: ServerConfig) -> Starlette:
             Exception: _server_error,
         },
     )
+    app.state.imagegen = state
+    weakref.finalize(app, state.close)
+    return app
 
 
 async def _health(request: Request) -> Response:
@@ -107,38 +126,42 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return ApiError(500, "The server failed while answering; retrying may help.").response()
 
 
-class _RequestIdMiddleware:
-    """Gives every answer an `x-request-id` header."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = f"req_{secrets.token_hex(12)}".encode()
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
-
-
 class _State:
-    """What the routes share: configuration, stored images, fault counters, idempotency."""
+    """What the routes share: configuration, the store, the pool, fault counters, idempotency."""
 
     def __init__(self, config: ServerConfig) -> None:
+        self.owned_dir: Path | None = None
+        if config.data_dir is None:
+            self.owned_dir = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
+            config = replace(config, data_dir=self.owned_dir)
+        assert config.data_dir is not None
         self.config = config
-        self.store = ImageStore(config.url_ttl_s, config.store_max_bytes)
-        self.faults = FaultBook(config.faults_enabled, config.route_faults)
-        self.idempotency = IdempotencyCache(config.idempotency_window_s)
+        self.data = Store(config.data_dir)
+        self.images = store.ImageStore(
+            self.data.bucket(store.BUCKET, config.store_max_bytes), config.url_ttl_s
+        )
+        self.faults = FaultBook(
+            config.faults_enabled,
+            config.route_faults,
+            self.data.bucket(faults.BUCKET, FAULT_COUNTS_MAX_BYTES),
+            config.run_id,
+        )
+        self.idempotency = IdempotencyRecords(
+            self.data.bucket(idempotency.BUCKET, config.idempotency_max_bytes),
+            config.idempotency_window_s,
+            config.idempotency_lease_s,
+        )
+        self.pool = WorkPool(config.jobs, config.queue, config.busy_retry_after_s)
+        self._qualities: dict[str, tuple[str, ...]] = {}
+
+    def close(self) -> None:
+        self.pool.close()
+        self.data.close()
+        if self.owned_dir is not None:
+            shutil.rmtree(self.owned_dir, ignore_errors=True)
 
     async def not_implemented(self, request: Request, info: OperationInfo) -> Response:
-        if self.config.auth:
-            check_bearer(request, self.config.tokens)
+        self._authorise(request)
         raise ApiError(
             501,
             f"{info.label} ({info.id}) is in the contract, but this server has no handler for it yet.",
@@ -146,163 +169,208 @@ class _State:
         )
 
     async def handle(self, request: Request, info: OperationInfo) -> Response:
-        operation = info.name
-        token = check_bearer(request, self.config.tokens) if self.config.auth else ""
-        fault = self.faults.take(operation, request.headers.get(FAULT_HEADER))
+        token = self._authorise(request)
+        fault = await self._fault(info.name, request.headers.get(FAULT_HEADER))
         if fault is not None:
             await _strike(fault)
-        body, fingerprint, images, mask = await self._read(request, info)
         key = _idempotency_key(request)
-        scope = (hashlib.sha256(token.encode()).hexdigest(), operation, key or "")
-        if key:
-            remembered = self.idempotency.replay(scope, fingerprint)
-            if remembered is not None:
-                return Response(remembered.body, remembered.status, media_type=remembered.media_type)
-        job = resolve(
-            operation,
-            body,
-            self.config.catalog,
-            images,
-            mask,
-            reportable_qualities=self._reportable_qualities(info),
-        )
-        if fault is not None and fault.drop:
-            return _DroppingResponse()
-        if fault is not None and fault.malformed:
-            return Response(
-                b'{"created": 1, "data": [{"b64_json": "iVBORw0K', 200, media_type="application/json"
+        content_type = request.headers.get("content-type", "")
+        media = _media_of(info, content_type)
+        admitted = self.pool.admit()
+        ticket: Ticket | None = admitted  # None once a stream has taken it over
+        try:
+            raw = await _read_limited(request, self.config.limits.max_body_bytes)
+            prepared = await self.pool.run(
+                prepare, self.config, info, media, content_type, raw, self._reportable_qualities(info)
             )
-        if job.stream:
-            truncate = fault.truncate_after if fault is not None else None
-            events = answers.event_names(info.stream_events)
-            return StreamingResponse(self._events(job, events, truncate), media_type="text/event-stream")
-        encoded = await run_in_threadpool(lambda: [render(job, index) for index in range(job.n)])
-        items = [self._item(job, data, request) for data in encoded]
-        payload = json.dumps(answers.images_response(job, items)).encode()
-        if key:
-            self.idempotency.remember(scope, fingerprint, 200, payload, "application/json")
+            del raw
+            if fault is not None and fault.drop:
+                return _DroppingResponse()
+            if fault is not None and fault.malformed:
+                return Response(
+                    b'{"created": 1, "data": [{"b64_json": "iVBORw0K', 200, media_type="application/json"
+                )
+            claim: Claim | None = None
+            if key:
+                outcome = await self.idempotency.claim(
+                    scope_name(token, info.name, key), prepared.fingerprint
+                )
+                if isinstance(outcome, Replay):
+                    return Response(outcome.body, outcome.status, media_type=outcome.media_type)
+                claim = outcome
+            if prepared.job.stream:
+                truncate = fault.truncate_after if fault is not None else None
+                stream = _EventStream(self, prepared, info, admitted, claim, truncate)
+                await stream.start()
+                ticket = None  # the stream gives it back when it ends
+                return stream
+            return await self._answer(request, prepared, claim)
+        finally:
+            if ticket is not None:
+                ticket.release()
+
+    async def _answer(self, request: Request, prepared: Prepared, claim: Claim | None) -> Response:
+        base = f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/"
+        try:
+            payload = await self.pool.run(answer_body, prepared.job, self.images, base.__add__)
+        except StoreFull as error:
+            if claim is not None:
+                await run_in_threadpool(self.idempotency.release, claim)
+            raise ApiError(
+                413,
+                f"The answer's images ({error.size} bytes) are larger than this server's image store "
+                f"({error.bound} bytes); ask for fewer or smaller images, or for b64_json.",
+                code="answer_too_large",
+            ) from None
+        except BaseException:
+            if claim is not None:
+                await run_in_threadpool(self.idempotency.release, claim)
+            raise
+        if claim is not None:
+            await run_in_threadpool(self.idempotency.complete, claim, 200, "application/json", payload)
         return Response(payload, 200, media_type="application/json")
 
-    def _item(self, job: Job, data: bytes, request: Request) -> dict[str, str]:
-        if job.response_format == "url":
-            name = self.store.put(data, job.output_format)
-            return {"url": _file_url(request, name)}
-        return {"b64_json": base64.b64encode(data).decode("ascii")}
+    def _authorise(self, request: Request) -> str:
+        return check_bearer(request, self.config.tokens) if self.config.auth else ""
+
+    async def _fault(self, operation: str, header: str | None) -> Fault | None:
+        if not self.faults.applies(operation, header):
+            return None
+        return await run_in_threadpool(self.faults.take, operation, header)
 
     def _reportable_qualities(self, info: OperationInfo) -> tuple[str, ...]:
-        if info.answer is None:
-            return ()
-        quality = next((f for f in self.config.contract.fields(info.answer) if f.name == "quality"), None)
-        return tuple(str(value) for value in quality.enum or ()) if quality is not None else ()
-
-    async def _events(
-        self, job: Job, events: tuple[str, str], truncate_after: int | None
-    ) -> AsyncIterator[bytes]:
-        sent = 0
-        for index in range(job.n):
-            steps = [(k, (k + 1) / (job.partial_images + 1)) for k in range(job.partial_images)]
-            for partial_index, detail in [*steps, (None, 1.0)]:
-                data = await run_in_threadpool(render, job, index, detail)
-                event = answers.stream_event(job, data, events, partial_index=partial_index)
-                frame = f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
-                if truncate_after is not None and sent >= truncate_after:
-                    yield frame[: len(frame) // 2]
-                    return
-                yield frame
-                sent += 1
-                if self.config.stream_delay_s:
-                    await asyncio.sleep(self.config.stream_delay_s)
+        found = self._qualities.get(info.name)
+        if found is None:
+            found = ()
+            if info.answer is not None:
+                fields = self.config.contract.fields(info.answer)
+                quality = next((f for f in fields if f.name == "quality"), None)
+                found = tuple(str(value) for value in quality.enum or ()) if quality is not None else ()
+            self._qualities[info.name] = found
+        return found
 
     async def download(self, request: Request) -> Response:
-        stored = self.store.get(request.path_params["name"])
+        stored = await run_in_threadpool(self.images.get, request.path_params["name"])
         if stored is None:
             raise ApiError(404, "This image does not exist or its URL has expired.", code="image_not_found")
         return Response(stored.data, media_type=stored.content_type)
 
-    async def _read(
-        self, request: Request, info: OperationInfo
-    ) -> tuple[dict[str, Any], str, list[DecodedImage], DecodedImage | None]:
-        """The validated body, its fingerprint, and the decoded uploads."""
-        raw = await _read_limited(request, self.config.limits.max_body_bytes)
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        schema_name = info.schema_for(media) if media in (JSON, MULTIPART) else None
-        if schema_name is None:
-            accepted = " or ".join(info.bodies) or "no body"
-            raise ApiError(
-                415, f"Send the body as {accepted}, not {media or 'nothing'}.", code="unsupported_media_type"
-            )
-        validator = self.config.contract.validator
-        roles = self.config.contract.upload_fields(schema_name)
-        if media == JSON:
-            try:
-                parsed = json.loads(raw)
-            except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-                raise ApiError(422, "The body is not valid JSON.", code="invalid_json") from None
-            body = validator.check_json(schema_name, parsed)
-            self._check_prompt(body)
-            images, mask = self._referenced_images(body, roles)
-            fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-            return body, fingerprint, images, mask
-        form = await self._form(request, raw)
-        body = validator.check_form(schema_name, form)
-        self._check_prompt(body)
-        max_pixels = self.config.limits.max_input_pixels
-        uploads = [value for _, value in form if isinstance(value, FormFile)]
-        images = [decode_upload(u, max_pixels) for u in uploads if roles.get(u.field) == IMAGE]
-        masks = [decode_upload(u, max_pixels) for u in uploads if roles.get(u.field) == MASK]
-        digest = hashlib.sha256()
-        for name, value in form:
-            digest.update(name.encode() + b"\0")
-            digest.update(
-                hashlib.sha256(value.data).digest() if isinstance(value, FormFile) else value.encode()
-            )
-        return body, digest.hexdigest(), images, masks[0] if masks else None
+    async def debug_idempotency(self, request: Request) -> Response:
+        """What the store holds for this caller's Idempotency-Key, per operation: its state and
+        how many answers were generated for it (more than 1: a repeat was generated again)."""
+        token = self._authorise(request)
+        key = request.path_params["key"]
 
-    def _check_prompt(self, body: dict[str, Any]) -> None:
-        prompt = body.get("prompt")
-        limit = self.config.limits.max_prompt_chars
-        if isinstance(prompt, str) and len(prompt) > limit:
-            raise invalid(f"The prompt is longer than this server's {limit} characters.", param="prompt")
+        def look() -> dict[str, Any]:
+            records = {}
+            for info in self.config.contract.operations:
+                found = self.idempotency.describe(scope_name(token, info.name, key))
+                if found is not None:
+                    records[info.name] = found
+            return records
 
-    async def _form(self, request: Request, raw: bytes) -> list[tuple[str, FormValue]]:
-        async def body() -> AsyncGenerator[bytes, None]:
-            yield raw
+        return JSONResponse({"key": key, "operations": await run_in_threadpool(look)})
 
-        limits = self.config.limits
-        parser = MultiPartParser(
-            request.headers, body(), max_files=limits.max_files, max_fields=limits.max_fields
+    async def debug_store(self, request: Request) -> Response:
+        """The store's buckets: bytes used, entries, bound, and entries evicted before expiry."""
+        self._authorise(request)
+        buckets = [self.images.bucket, self.idempotency.bucket]
+
+        def look() -> dict[str, Any]:
+            return {usage.bucket: vars(usage) for usage in (bucket.usage() for bucket in buckets)}
+
+        return JSONResponse(
+            {"pid": os.getpid(), "admitted": self.pool.admitted, "buckets": await run_in_threadpool(look)}
         )
-        try:
-            form = await parser.parse()
-        except MultiPartException as error:
-            raise ApiError(400, f"The multipart body was refused: {error.message}.") from None
-        items: list[tuple[str, FormValue]] = []
-        for name, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                data = await value.read()
-                items.append((name, FormFile(name, value.filename, value.content_type, data)))
-            else:
-                items.append((name, value))
-        await form.close()
-        return items
 
-    def _referenced_images(
-        self, body: dict[str, Any], roles: dict[str, str]
-    ) -> tuple[list[DecodedImage], DecodedImage | None]:
-        max_pixels = self.config.limits.max_input_pixels
-        images: list[DecodedImage] = []
-        mask: DecodedImage | None = None
-        for field, role in roles.items():
-            value = body.get(field)
-            references = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
-            for index, reference in enumerate(references):
-                where = f"{field}[{index}]" if isinstance(value, list) else field
-                decoded = decode_upload(_data_url(reference, where), max_pixels)
-                if role == IMAGE:
-                    images.append(decoded)
-                elif mask is None:
-                    mask = decoded
-        return images, mask
+
+class _EventStream(StreamingResponse):
+    """A streamed answer that gives back its pool ticket and its idempotency claim when it ends,
+    however it ends (completed, truncated on purpose, or the client gone).
+
+    `start` paints the first event before the answer begins, so that an upload that cannot be
+    decoded is an error answer, not a stream that breaks after its 200.
+    """
+
+    def __init__(
+        self,
+        state: _State,
+        prepared: Prepared,
+        info: OperationInfo,
+        ticket: Ticket,
+        claim: Claim | None,
+        truncate_after: int | None,
+    ) -> None:
+        self._state = state
+        self._job = prepared.job
+        self._events = answers.event_names(info.stream_events)
+        self._ticket = ticket
+        self._claim = claim
+        self._truncate_after = truncate_after
+        self._completed = False
+        self._spool = state.idempotency.spool() if claim is not None else None
+        self._steps = [
+            (index, partial)
+            for index in range(self._job.n)
+            for partial in [*range(self._job.partial_images), None]
+        ]
+        self._first = b""
+        super().__init__(self._frames(), media_type="text/event-stream")
+
+    async def start(self) -> None:
+        """Paint the first event; on failure, give the claim up (the caller answers the error)."""
+        try:
+            self._first = await self._frame(*self._steps[0])
+        except BaseException:
+            await asyncio.shield(self._settle())
+            raise
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._ticket.release()
+            await asyncio.shield(self._settle())
+
+    async def _frame(self, index: int, partial_index: int | None) -> bytes:
+        return await self._state.pool.run(
+            event_frame, self._job, index, partial_index, self._events, self._spool
+        )
+
+    async def _frames(self) -> AsyncIterator[bytes]:
+        delay = self._state.config.stream_delay_s
+        for sent, step in enumerate(self._steps):
+            frame = self._first if sent == 0 else await self._frame(*step)
+            if self._truncate_after is not None and sent >= self._truncate_after:
+                yield frame[: len(frame) // 2]
+                return
+            yield frame
+            if delay:
+                await asyncio.sleep(delay)
+        self._completed = True
+
+    async def _settle(self) -> None:
+        claim, records, spool = self._claim, self._state.idempotency, self._spool
+        self._claim = self._spool = None  # once
+        try:
+            if claim is not None and self._completed and spool is not None:
+                await run_in_threadpool(records.complete, claim, 200, "text/event-stream", None, spool)
+            elif claim is not None:
+                await run_in_threadpool(records.release, claim)
+        finally:
+            if spool is not None:
+                with suppress(OSError):
+                    spool.unlink()
+
+
+def _media_of(info: OperationInfo, content_type: str) -> str:
+    media = content_type.split(";")[0].strip().lower()
+    if media not in (JSON, MULTIPART) or info.schema_for(media) is None:
+        accepted = " or ".join(info.bodies) or "no body"
+        raise ApiError(
+            415, f"Send the body as {accepted}, not {media or 'nothing'}.", code="unsupported_media_type"
+        )
+    return media
 
 
 def _idempotency_key(request: Request) -> str | None:
@@ -312,33 +380,6 @@ def _idempotency_key(request: Request) -> str | None:
             f"The Idempotency-Key must have 1 to {MAX_IDEMPOTENCY_KEY} characters.", param="Idempotency-Key"
         )
     return key
-
-
-def _file_url(request: Request, name: str) -> str:
-    return f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/{name}"
-
-
-def _data_url(reference: dict[str, str], field: str) -> FormFile:
-    """An image given by a data: URL; other references cannot be served here (no fetching)."""
-    if "file_id" in reference:
-        raise invalid(
-            f"No file with id {reference['file_id']!r} exists on this server (it has no files API).",
-            param=f"{field}.file_id",
-            code="file_not_found",
-        )
-    url = reference.get("image_url", "")
-    header, comma, payload = url.partition(",")
-    if not url.startswith("data:") or not comma or not header.endswith(";base64"):
-        raise invalid(
-            "This server does not fetch image URLs; give the image as a base64 data: URL "
-            "or upload it as multipart.",
-            param=f"{field}.image_url",
-        )
-    try:
-        data = base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise invalid("The data: URL is not valid base64.", param=f"{field}.image_url") from None
-    return FormFile(field, None, header[5:].split(";")[0] or None, data)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:

@@ -1,65 +1,94 @@
 """Run the reference server with uvicorn: in a background thread (tests, demos) or in the
-foreground (`imagegen serve`)."""
+foreground (`imagegen serve`), in one process or in several worker processes sharing a store."""
 
 from __future__ import annotations
 
 import copy
 import logging
+import logging.config
+import os
+import shutil
 import signal
 import socket
+import sqlite3
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
+from uvicorn.supervisors.multiprocess import Multiprocess
 
+from .access import WORKER_HEADER
 from .app import API_PREFIX, DropConnection, create_app
 from .config import ServerConfig
+from .storage import Store
 
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 15.0
+WORKERS_START_TIMEOUT_S = 60.0
+ORPHAN_CHECK_S = 1.0
+logger = logging.getLogger("imagegen.server")
 
 
-class _HideDroppedConnections(logging.Filter):
+class HideDroppedConnections(logging.Filter):
     """Dropped connections are faults asked for, not errors worth a traceback in the log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (record.exc_info and isinstance(record.exc_info[1], DropConnection))
 
 
-def _server(
-    app: Any, host: str, port: int, on_ready: Callable[[str], None] | None, *, access_log: bool = False
-) -> uvicorn.Server:
-    logging.getLogger("uvicorn.error").addFilter(_HideDroppedConnections())
-    # All logs on stderr: stdout carries only the base URL, and a caller that reads just that
-    # line must never block the server on a full pipe.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["handlers"]["access"]["stream"] = "ext://sys.stderr"
-    uvicorn_config = uvicorn.Config(
+def log_config(access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging setup with every line on stderr (stdout carries only the base URL, and a
+    caller that reads just that line must never block the server on a full pipe), dropped
+    connections hidden, and the server's own loggers (access log, store warnings) added."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["handlers"]["access"]["stream"] = "ext://sys.stderr"
+    config.setdefault("filters", {})["hide_dropped"] = {"()": f"{__name__}.HideDroppedConnections"}
+    config["handlers"]["default"]["filters"] = ["hide_dropped"]
+    level = "INFO" if access_log else "WARNING"
+    config["loggers"]["imagegen.server"] = {"handlers": ["default"], "level": level, "propagate": False}
+    return config
+
+
+def _uvicorn_config(app: Any, host: str, port: int, access_log: bool, workers: int = 1) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
-        log_config=log_config,
+        log_config=log_config(access_log),
         host=host,
         port=port,
         log_level="info" if access_log else "warning",
-        access_log=access_log,
+        access_log=False,  # ours (access.py) leaves query strings out
         lifespan="off",
         timeout_graceful_shutdown=5,
+        workers=workers,
     )
 
+
+def _server(
+    app: Any, host: str, port: int, on_ready: Callable[[str], None] | None, *, access_log: bool = False
+) -> uvicorn.Server:
     class ReadyServer(uvicorn.Server):
         async def startup(self, sockets: list[object] | None = None) -> None:  # type: ignore[override]
             await super().startup(sockets)  # type: ignore[arg-type]
             if self.started and on_ready is not None:
                 on_ready(base_url_of(self))
 
-    return ReadyServer(uvicorn_config)
+    return ReadyServer(_uvicorn_config(app, host, port, access_log))
 
 
 def base_url_of(server: uvicorn.Server) -> str:
     """The base URL (ending in /v1) a started server answers on."""
     host, port = server.servers[0].sockets[0].getsockname()[:2]
+    return _base_url(host, port)
+
+
+def _base_url(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}{API_PREFIX}"
 
@@ -71,8 +100,12 @@ def serve_in_background(config: ServerConfig, host: str = "127.0.0.1", port: int
     >>> with serve_in_background(ServerConfig(auth=False)) as base_url:
     ...     ...  # e.g. http://127.0.0.1:40123/v1
     """
-    with serve_app_in_background(create_app(config), host, port, access_log=config.access_log) as url:
-        yield url
+    app = create_app(config)
+    try:
+        with serve_app_in_background(app, host, port, access_log=config.access_log) as url:
+            yield url
+    finally:
+        app.state.imagegen.close()
 
 
 @contextmanager
@@ -97,11 +130,54 @@ def serve_app_in_background(
         thread.join(STOP_TIMEOUT_S)
 
 
-def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+def serve_forever(
+    config: ServerConfig, host: str, port: int, on_ready: Callable[[str], None], *, workers: int = 1
+) -> None:
     """Run a server in this thread until SIGINT or SIGTERM; `on_ready(base_url)` once it listens.
 
-    Raises OSError (e.g. address in use) before serving when the address cannot be bound.
+    With `workers` > 1, that many processes answer on the same socket and share the store in
+    `config.data_dir`. Without a data_dir, the store is a temporary folder removed at the end.
+    Raises OSError (e.g. address in use) before serving when the address cannot be bound, and
+    RuntimeError when the store cannot be opened or the workers do not start.
     """
+    listener = _listen(host, port)
+    owned = None
+    if config.data_dir is None:
+        owned = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
+        config = replace(config, data_dir=owned)
+    assert config.data_dir is not None
+    logging.config.dictConfig(log_config(config.access_log))
+    try:
+        try:  # the schema, and files a crashed run left, before any worker
+            Store(config.data_dir).close()
+        except (OSError, sqlite3.Error) as error:
+            raise RuntimeError(f"cannot keep the store in {config.data_dir}: {error}") from None
+        logger.info(
+            "store in %s: URL images up to %d bytes for %g s, idempotent answers up to %d bytes for %g s%s",
+            config.data_dir,
+            config.store_max_bytes,
+            config.url_ttl_s,
+            config.idempotency_max_bytes,
+            config.idempotency_window_s,
+            " (a temporary folder, removed at exit)" if owned else "",
+        )
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn shuts down gracefully, then raises the signal again for the previous handler:
+            # make SIGTERM's a no-op so that a requested stop ends with exit status 0.
+            signal.signal(signal.SIGTERM, lambda signum, frame: None)
+        if workers <= 1:
+            _server(create_app(config), host, port, on_ready, access_log=config.access_log).run(
+                sockets=[listener]
+            )
+        else:
+            _serve_workers(config, listener, workers, on_ready)
+    finally:
+        listener.close()
+        if owned is not None:
+            shutil.rmtree(owned, ignore_errors=True)
+
+
+def _listen(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, so that asyncio turns Nagle off on accepted connections (else ~40 ms a reply).
     listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -111,9 +187,78 @@ def serve_forever(config: ServerConfig, host: str, port: int, on_ready: Callable
     except OSError:
         listener.close()
         raise
+    listener.listen(2048)
     listener.set_inheritable(True)
-    if threading.current_thread() is threading.main_thread():
-        # uvicorn shuts down gracefully, then raises the signal again for the previous handler:
-        # make SIGTERM's a no-op so that a requested stop ends with exit status 0.
-        signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    _server(create_app(config), host, port, on_ready, access_log=config.access_log).run(sockets=[listener])
+    return listener
+
+
+class _WorkerApp:
+    """The application as each worker process builds it: only the configuration is pickled (to
+    the worker, through multiprocessing's pipe, never through a file or the environment)."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._app: Any = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.config = state["config"]
+        self._app = create_app(self.config)  # in the worker, before it accepts connections
+        threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = create_app(self.config)
+        await self._app(scope, receive, send)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """A worker whose parent died (killed, not stopped) stops too, gracefully, within a second."""
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK_S)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _serve_workers(
+    config: ServerConfig, listener: socket.socket, workers: int, on_ready: Callable[[str], None]
+) -> None:
+    host, port = listener.getsockname()[:2]
+    supervisor = Multiprocess(
+        _uvicorn_config(_WorkerApp(config), host, port, config.access_log, workers), sockets=[listener]
+    )
+    ready = threading.Event()
+
+    def announce() -> None:
+        if _wait_for_workers(_base_url(host, port), workers, supervisor.should_exit):
+            ready.set()
+            on_ready(_base_url(host, port))
+        else:
+            supervisor.should_exit.set()
+
+    threading.Thread(target=announce, name="imagegen-announce", daemon=True).start()
+    supervisor.run()
+    if not ready.is_set():
+        raise RuntimeError(f"the {workers} worker processes did not start; see the log above")
+
+
+def _wait_for_workers(base_url: str, workers: int, stop: threading.Event) -> bool:
+    """Poll /health on fresh connections until `workers` distinct processes have answered."""
+    seen: set[str] = set()
+    health = base_url.removesuffix(API_PREFIX) + "/health"
+    deadline = time.monotonic() + WORKERS_START_TIMEOUT_S
+    while time.monotonic() < deadline and not stop.is_set():
+        try:
+            answer = httpx.get(health, timeout=5.0)
+            if answer.status_code == 200:
+                seen.add(answer.headers.get(WORKER_HEADER, ""))
+        except httpx.HTTPError:
+            pass
+        if len(seen) >= workers:
+            return True
+        time.sleep(0.02 if seen else 0.1)
+    if seen:
+        logger.warning("only %d of %d worker processes answered in time; serving anyway", len(seen), workers)
+        return True
+    return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,15 +30,33 @@ class ConfigError(ValueError):
     """The server configuration is not usable; the message says what to change."""
 
 
+MiB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Limits:
-    """What the server refuses before doing any work (413 for sizes, 400 for the rest)."""
+    """What the server refuses before doing any work (413 for sizes, 400 for the rest).
 
-    max_body_bytes: int = 64 * 1024 * 1024
+    The defaults fit a 2-core, 2 GB machine: a request's images are decoded (about 4 bytes a
+    pixel, plus the painter's copies) only if all of them together have at most
+    `max_request_pixels`, e.g. a 4096x4096 image and its mask, or sixteen 1536x1024 images.
+    """
+
+    max_body_bytes: int = 64 * MiB
     max_files: int = 17
     max_fields: int = 64
     max_input_pixels: int = 4096 * 4096
+    """Pixels of one input image."""
+    max_request_pixels: int = 40 * MiB
+    """Pixels of all the input images of one request together (images and mask)."""
     max_prompt_chars: int = 32000
+    max_json_depth: int = 32
+    """How deeply a JSON body may nest (the contract's bodies need 3 levels)."""
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if not isinstance(value, int) or value < 1:
+                raise ConfigError(f"the limit {name} must be a whole number of at least 1, not {value!r}")
 
 
 @dataclass(frozen=True)
@@ -53,14 +72,41 @@ class ServerConfig:
     faults_enabled: bool = False
     route_faults: Mapping[str, str] = field(default_factory=dict)
     url_ttl_s: float = 3600.0
+    """How long a URL answer's image is served."""
     idempotency_window_s: float = 3600.0
-    store_max_bytes: int = 256 * 1024 * 1024
+    """How long an answer is kept for requests repeating its Idempotency-Key."""
+    store_max_bytes: int = 1024 * MiB
+    """Bound of the image store (URL answers), on disk under `data_dir`."""
+    idempotency_max_bytes: int = 256 * MiB
+    """Bound of the answers kept for Idempotency-Key replays, on disk under `data_dir`."""
+    idempotency_lease_s: float = 300.0
+    """How long a request with a key in progress holds it; a repeat waits at most this long
+    (a process that dies holding a key releases it at once)."""
+    data_dir: Path | None = None
+    """Where the store lives (SQLite and files; shared by every worker, kept across restarts).
+    None: a temporary folder of its own, removed when the application is."""
+    jobs: int = 1
+    """Decoding and painting tasks a process runs at once, in threads (use more workers, not more
+    jobs, to use more cores: threads share one interpreter)."""
+    queue: int = 8
+    """Requests a process admits beyond `jobs`, waiting; more are answered 503 with Retry-After."""
+    busy_retry_after_s: float = 1.0
     stream_delay_s: float = 0.0
     access_log: bool = False
+    run_id: str = field(default_factory=lambda: secrets.token_hex(8), compare=False, repr=False)
+    """Tells this run of a server from earlier ones on the same store (fault counts are per run)."""
 
     def __post_init__(self) -> None:
         if self.catalog is None:
             object.__setattr__(self, "catalog", self.contract.catalog)
+        for name in ("store_max_bytes", "idempotency_max_bytes", "jobs"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.queue < 0:
+            raise ConfigError(f"queue must be 0 or more, not {self.queue!r}")
+        for name in ("url_ttl_s", "idempotency_window_s", "idempotency_lease_s", "busy_retry_after_s"):
+            if not getattr(self, name) > 0:
+                raise ConfigError(f"{name} must be more than 0 seconds, not {getattr(self, name)!r}")
         if self.auth and not self.tokens:
             raise ConfigError(
                 f"no token configured: give --token (or set {TOKENS_ENV}), or --no-auth for local use"

@@ -22,14 +22,18 @@ request of an operation (ServerConfig.route_faults). Keys:
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import invalid
+from .storage import Bucket
 
 FAULT_HEADER = "x-imagegen-fault"
+BUCKET = "faults"
+COUNT_TTL_S = 3600.0  # a fault's count is forgotten an hour after it last struck
 MAX_LATENCY_S = 30.0
 _FLAGS = {"drop", "malformed"}
 _VALUES = {"status", "retry-after", "retry-after-ms", "latency", "truncate", "times", "id"}
@@ -103,26 +107,49 @@ def _bad(reason: str) -> Exception:
 
 
 class FaultBook:
-    """Decides which requests get a fault, counting how often each fault has struck."""
+    """Decides which requests get a fault, counting how often each fault has struck.
 
-    def __init__(self, enabled: bool, route_faults: Mapping[str, str]) -> None:
+    The counts live in the shared store, so `times=N` means N requests in all, whichever worker
+    process answers them; they start afresh with each run of the server (`run`).
+    """
+
+    def __init__(
+        self, enabled: bool, route_faults: Mapping[str, str], bucket: Bucket | None = None, run: str = ""
+    ) -> None:
         self.enabled = enabled
+        self._run = run
         self._routes = {route: parse_fault(text) for route, text in route_faults.items()} if enabled else {}
-        self._struck: Counter[str] = Counter()
+        self._bucket = bucket
+        self._struck: Counter[str] = Counter()  # without a store: this process's counts
         self._lock = threading.Lock()
+
+    def applies(self, operation: str, header: str | None) -> bool:
+        """Whether `take` has anything to decide for this request (cheap; no store access)."""
+        return self.enabled and (bool(header) or operation in self._routes)
 
     def take(self, operation: str, header: str | None) -> Fault | None:
         """The fault this request gets, if any (and count it)."""
-        if not self.enabled:
+        if not self.applies(operation, header):
             return None
         if header:
             fault, key = parse_fault(header), f"header:{header}"
-        elif operation in self._routes:
-            fault, key = self._routes[operation], f"route:{operation}"
         else:
-            return None
-        with self._lock:
-            if self._struck[key] >= fault.times:
-                return None
-            self._struck[key] += 1
-        return fault
+            fault, key = self._routes[operation], f"route:{operation}"
+        return fault if self._count(key, fault.times) else None
+
+    def _count(self, key: str, times: int) -> bool:
+        if self._bucket is None:
+            with self._lock:
+                if self._struck[key] >= times:
+                    return False
+                self._struck[key] += 1
+                return True
+        bucket = self._bucket
+        name = hashlib.sha256(f"{self._run}\0{key}".encode()).hexdigest()
+        with bucket.store.transaction():
+            current = bucket.get(name)
+            struck = int(current.meta.get("struck", 0)) if current is not None else 0
+            if struck >= times:
+                return False
+            bucket.put(name, meta={"struck": struck + 1}, ttl_s=COUNT_TTL_S)
+        return True

@@ -1,67 +1,227 @@
-"""Idempotency keys: a repeated request with the same key, within the window, gets the first
-answer again instead of a second generation.
+"""Idempotency keys: a request repeated with the same key, within the window, gets the first
+answer again instead of a second generation, even when the first is still being made.
 
-Requests are matched by what they ask for (the parsed body, not its bytes, since a multipart
-boundary changes on every retry); the same key with a different request is a 409.
+Records live in the shared store (every worker sees them, a restart keeps them). Requests are
+matched by what they ask for (the parsed body, not its bytes, since a multipart boundary changes
+on every retry); the same key with a different request is a 409. For each (token, operation,
+key) the record is one of:
+
+- running: a request holds the key while it generates. A repeat *waits* for it (polling the
+  store) and then answers what it answered; if the holder fails, or its process is gone, or its
+  lease (`lease_s`) ends, the waiting request takes the key over and generates itself;
+- done: the answer (JSON or a whole event stream), replayed until the window ends, unless the
+  store's byte bound forced it out earlier (then a repeat generates again);
+- failed: a holder gave up without an answer after generating one (it could not be kept); the
+  next request generates. A holder that gave up before generating (a refused request, a stream
+  cut off) leaves no record.
+
+Each record counts the answers generated for its key (`generations`): more than one means a
+repeat was generated again. `GET /v1/debug/idempotency/{key}` shows the counts.
 """
 
 from __future__ import annotations
 
-import threading
+import asyncio
+import hashlib
+import os
+import secrets
+import socket
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
+from .storage import Bucket, Entry, StoreFull
 
-MAX_KEYS = 4096
+BUCKET = "idempotency"
+RUNNING, DONE, FAILED = "running", "done", "failed"
+_HOST = socket.gethostname()
+_PROCESS = secrets.token_hex(8)  # tells this process from an earlier one that had its pid
+_FIRST_POLL_S, _MAX_POLL_S = 0.02, 0.25
 
 
 @dataclass(frozen=True)
-class Remembered:
-    """A successful answer kept for replay."""
+class Replay:
+    """A remembered answer."""
 
-    fingerprint: str
     status: int
     body: bytes
     media_type: str
-    expires_at: float
 
 
-class IdempotencyCache:
-    """Answers by (token, operation, key), for `window_s` seconds, at most MAX_KEYS of them."""
+@dataclass(frozen=True)
+class Claim:
+    """This request holds the key: it generates, then `complete`s or `release`s the claim."""
 
-    def __init__(self, window_s: float) -> None:
+    name: str
+    fingerprint: str
+    owner: str
+    generations: int
+    """Answers generated for the key before this claim."""
+
+
+def scope_name(token: str, operation: str, key: str) -> str:
+    """The record's name in the store: keys are per token and per operation."""
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    return hashlib.sha256(f"{token_hash}\0{operation}\0{key}".encode()).hexdigest()
+
+
+class IdempotencyRecords:
+    """Claims, answers and counts by key, in a bounded bucket of the shared store."""
+
+    def __init__(self, bucket: Bucket, window_s: float, lease_s: float) -> None:
+        self._bucket = bucket
         self._window_s = window_s
-        self._answers: OrderedDict[tuple[str, str, str], Remembered] = OrderedDict()
-        self._lock = threading.Lock()
+        self._lease_s = lease_s
 
-    def replay(self, scope: tuple[str, str, str], fingerprint: str) -> Remembered | None:
-        """The remembered answer for this key, None if there is none; a 409 if the request differs."""
-        with self._lock:
-            found = self._answers.get(scope)
-            if found is None:
-                return None
-            if found.expires_at <= time.monotonic():
-                del self._answers[scope]
-                return None
-        if found.fingerprint != fingerprint:
-            raise ApiError(
-                409,
-                "This Idempotency-Key was already used for a different request; use a new key.",
-                param="Idempotency-Key",
-                code="idempotency_key_reused",
-            )
-        return found
+    async def claim(self, name: str, fingerprint: str) -> Replay | Claim:
+        """The remembered answer, or the key for this request (after waiting for a holder); a
+        409 if the key was used for a different request."""
+        deadline = time.monotonic() + self._lease_s + 1.0
+        delay = _FIRST_POLL_S
+        while True:
+            outcome = await run_in_threadpool(self.try_claim, name, fingerprint)
+            if outcome is not None:
+                return outcome
+            if time.monotonic() > deadline:  # the holder's lease ends first: not reached in practice
+                raise ApiError(
+                    409,
+                    "A request with this Idempotency-Key is still in progress; retry later.",
+                    param="Idempotency-Key",
+                    code="idempotency_key_in_progress",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, _MAX_POLL_S)
 
-    def remember(
-        self, scope: tuple[str, str, str], fingerprint: str, status: int, body: bytes, media_type: str
+    def try_claim(self, name: str, fingerprint: str) -> Replay | Claim | None:
+        """One look at the record: a replay, a claim, or None while another request holds it."""
+        current = self._bucket.get(name)
+        if current is not None:
+            if current.meta.get("fingerprint") != fingerprint:
+                raise ApiError(
+                    409,
+                    "This Idempotency-Key was already used for a different request; use a new key.",
+                    param="Idempotency-Key",
+                    code="idempotency_key_reused",
+                )
+            state = current.meta.get("state")
+            if state == DONE:
+                body = self._bucket.read(current)
+                if body is not None:
+                    return Replay(int(current.meta["status"]), body, str(current.meta["media_type"]))
+            elif state == RUNNING and _alive(str(current.meta.get("owner", ""))):
+                return None
+        generations = int(current.meta.get("generations", 0)) if current is not None else 0
+        claim = Claim(
+            name, fingerprint, f"{_HOST}:{os.getpid()}:{_PROCESS}:{secrets.token_hex(4)}", generations
+        )
+        meta = {
+            "fingerprint": fingerprint,
+            "state": RUNNING,
+            "owner": claim.owner,
+            "generations": generations,
+        }
+        written = self._bucket.put(
+            name, meta=meta, ttl_s=self._lease_s, pinned=True, unless=lambda now: not _same(now, current)
+        )
+        return claim if written is not None else None  # changed meanwhile: look again
+
+    def complete(
+        self,
+        claim: Claim,
+        status: int,
+        media_type: str,
+        body: bytes | None = None,
+        source: Path | None = None,
     ) -> None:
-        """Keep a successful answer for replay."""
-        with self._lock:
-            self._answers[scope] = Remembered(
-                fingerprint, status, body, media_type, time.monotonic() + self._window_s
+        """Keep the answer (`body`, or the file `source`, moved in) for replays, counting it."""
+        meta = {
+            "fingerprint": claim.fingerprint,
+            "state": DONE,
+            "generations": claim.generations + 1,
+            "status": status,
+            "media_type": media_type,
+        }
+
+        def answered(current: Entry | None) -> bool:
+            return current is not None and current.meta.get("state") == DONE
+
+        try:
+            written = self._bucket.put(
+                claim.name, body, source=source, meta=meta, ttl_s=self._window_s, unless=answered
             )
-            self._answers.move_to_end(scope)
-            while len(self._answers) > MAX_KEYS:
-                self._answers.popitem(last=False)
+        except StoreFull:  # larger than the whole bound: not remembered; a repeat generates again
+            self.release(claim, generated=True)
+            return
+        if written is None:  # another request answered first (it took over a lapsed claim)
+            current = self._bucket.get(claim.name)
+            if current is not None:
+                self._bucket.update(
+                    claim.name, {**current.meta, "generations": int(current.meta["generations"]) + 1}
+                )
+
+    def release(self, claim: Claim, *, generated: bool = False) -> None:
+        """Give the key up without an answer to keep, so that the next request generates (a
+        record that counted nothing goes: the key may then be used for another request)."""
+        generations = claim.generations + (1 if generated else 0)
+
+        def not_ours(current: Entry | None) -> bool:
+            return current is None or current.meta.get("owner") != claim.owner
+
+        if generations == 0:
+            with self._bucket.store.transaction():
+                if not not_ours(self._bucket.get(claim.name)):
+                    self._bucket.delete(claim.name)
+            return
+        meta = {"fingerprint": claim.fingerprint, "state": FAILED, "generations": generations}
+        self._bucket.put(claim.name, meta=meta, ttl_s=self._window_s, unless=not_ours)
+
+    @property
+    def bucket(self) -> Bucket:
+        return self._bucket
+
+    def spool(self) -> Path:
+        """A new empty file beside the records, for a stream's frames until it is complete."""
+        self._bucket.folder.mkdir(parents=True, exist_ok=True)
+        path = self._bucket.folder / f".spool-{secrets.token_hex(12)}"
+        path.touch()
+        return path
+
+    def describe(self, name: str) -> dict[str, Any] | None:
+        """The record's state and count (for the debug route), or None when there is none."""
+        current = self._bucket.get(name)
+        if current is None:
+            return None
+        return {
+            "state": current.meta.get("state"),
+            "generations": int(current.meta.get("generations", 0)),
+            "expires_at": round(current.expires_at, 3),
+        }
+
+
+def _same(now: Entry | None, seen: Entry | None) -> bool:
+    if now is None or seen is None:
+        return now is seen
+    return now.created_at == seen.created_at and now.meta == seen.meta
+
+
+def _alive(owner: str) -> bool:
+    """Whether the process named in a claim may still be working on it."""
+    host, _, rest = owner.partition(":")
+    pid_text, _, process = rest.partition(":")
+    if host != _HOST or not pid_text.isdigit():
+        return True  # another machine: only its lease tells
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return process.startswith(_PROCESS)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

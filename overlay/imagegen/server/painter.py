@@ -151,7 +151,8 @@ def edit(
     The first image is scaled to the target size. With a `mask` (the size of the first image; its
     alpha channel says where to repaint: 0 = repaint, anything else = keep), repainted pixels come
     from `paint(spec, detail)` and the others are the scaled first image's, unchanged. Without a
-    mask the whole picture is the painting blended with the first image. Every further image is
+    mask the whole picture is the painting blended with the first image (with `transparent`, only
+    where the painting has shapes: its background stays transparent). Every further image is
     shown as a thumbnail, inside the repainted area when there is a mask. Input images may be of
     any mode and size.
     """
@@ -164,7 +165,10 @@ def edit(
     extras = [_to_rgba(image) for image in images[1:]]
     if mask is None:
         # The caption goes on top of the blend, where it stays legible.
-        blended = Image.blend(base, _painted(spec, detail, caption=False), 0.5)
+        painting = _painted(spec, detail, caption=False)
+        blended = Image.blend(base, painting, 0.5)
+        if spec.transparent:  # a transparent background, as asked: the blend shows in the shapes only
+            blended.putalpha(painting.getchannel("A"))
         if extras:
             blended = _collage(blended, extras, _inset((0, 0, *size), 0.6))
         return _captioned(blended, spec.prompt) if detail >= 1.0 else blended

@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from PIL import Image
-
 from ..contract import IMAGE, MASK, ModelCatalog, ModelRules, UploadFacts, parse_size, violations
 from .errors import invalid
-from .uploads import DecodedImage
+from .uploads import OpenedImage
 
 AUTO_SIZE = (1024, 1024)
 LANDSCAPE, PORTRAIT = (1536, 1024), (1024, 1536)
@@ -40,8 +38,9 @@ class Job:
     background: Literal["transparent", "opaque"]
     stream: bool
     partial_images: int
-    inputs: tuple[Image.Image, ...] = ()
-    mask: Image.Image | None = None
+    inputs: tuple[OpenedImage, ...] = ()
+    """The input images, as read so far: their headers (painting decodes them)."""
+    mask: OpenedImage | None = None
     input_fidelity: str = "low"
 
     @property
@@ -59,8 +58,8 @@ def resolve(
     operation: str,
     body: Mapping[str, object],
     catalog: ModelCatalog,
-    images: Sequence[DecodedImage] = (),
-    mask: DecodedImage | None = None,
+    images: Sequence[OpenedImage] = (),
+    mask: OpenedImage | None = None,
     *,
     reportable_qualities: tuple[str, ...] = ("low", "medium", "high"),
 ) -> Job:
@@ -94,23 +93,22 @@ def resolve(
         background="transparent" if background == "transparent" else "opaque",
         stream=given.get("stream") is True,
         partial_images=_integer(given.get("partial_images", 0)),
-        inputs=tuple(item.image for item in images),
-        mask=mask.image if mask is not None else None,
+        inputs=tuple(images),
+        mask=mask,
         input_fidelity=str(given.get("input_fidelity", "low")),
     )
 
 
-def _facts(role: str, item: DecodedImage) -> UploadFacts:
-    image = item.image
+def _facts(role: str, item: OpenedImage) -> UploadFacts:
     return UploadFacts(
         role=role,
         field=item.upload.field,
         label=f"{item.upload.filename} ({item.upload.field})" if item.upload.filename else item.upload.field,
         format=item.format,
-        width=image.width,
-        height=image.height,
+        width=item.width,
+        height=item.height,
         size_bytes=item.size_bytes,
-        has_alpha=image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info,
+        has_alpha=item.has_alpha,
     )
 
 
@@ -118,12 +116,12 @@ def _integer(value: object) -> int:
     return int(value) if isinstance(value, int | float | str) else 0
 
 
-def _size(size: str, inputs: Sequence[DecodedImage]) -> tuple[int, int]:
+def _size(size: str, inputs: Sequence[OpenedImage]) -> tuple[int, int]:
     parsed = parse_size(size)
     if parsed is not None:
         return parsed
     if inputs:  # auto: follow the first image's shape
-        width, height = inputs[0].image.size
+        width, height = inputs[0].width, inputs[0].height
         if width > height * 1.2:
             return LANDSCAPE
         if height > width * 1.2:

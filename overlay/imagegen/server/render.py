@@ -1,4 +1,5 @@
-"""From a Job to encoded image bytes, with the painter. CPU-bound: call it from a thread."""
+"""From a Job to encoded image bytes, with the painter. CPU-bound: call it in the pool (its input
+images are decoded here, and their pixels freed when it returns)."""
 
 from __future__ import annotations
 
@@ -26,9 +27,10 @@ def render(job: Job, index: int, detail: float = 1.0) -> bytes:
     """Image `index` of `job`, encoded as the job asks; `detail` < 1 for stream partials."""
     spec = spec_for(job, index)
     if job.operation == "edits":
-        image = edit(spec, list(job.inputs), job.mask, detail)
+        mask = job.mask.decode() if job.mask is not None else None
+        image = edit(spec, [item.decode() for item in job.inputs], mask, detail)
     elif job.operation == "variations":
-        image = vary(spec, job.inputs[0], detail)
+        image = vary(spec, job.inputs[0].decode(), detail)
     else:
         image = paint(spec, detail)
     return encode(image, job.output_format, job.compression)

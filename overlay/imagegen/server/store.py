@@ -1,13 +1,18 @@
-"""Images served by URL: kept in memory until they expire or space runs out (oldest first)."""
+"""Images served by URL: files in the shared store (storage.py), served until they expire.
+
+Every worker answers for every image (they share the store), and a restarted server keeps
+serving the images of its data directory. The store's byte bound may force the oldest images out
+before they expire; that is logged (see storage.py for the rule).
+"""
 
 from __future__ import annotations
 
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from .storage import Bucket
+
+BUCKET = "images"
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
 
 
@@ -16,38 +21,33 @@ class StoredImage:
     data: bytes
     content_type: str
     expires_at: float
+    """Wall-clock time (seconds since the epoch) after which it is not served."""
 
 
 class ImageStore:
-    """A bounded, expiring map from unguessable names to image bytes."""
+    """Unguessable names for image bytes, kept for `ttl_s` seconds in a bounded bucket."""
 
-    def __init__(self, ttl_s: float, max_bytes: int) -> None:
+    def __init__(self, bucket: Bucket, ttl_s: float) -> None:
+        self._bucket = bucket
         self._ttl_s = ttl_s
-        self._max_bytes = max_bytes
-        self._items: OrderedDict[str, StoredImage] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
+
+    @property
+    def bucket(self) -> Bucket:
+        return self._bucket
 
     def put(self, data: bytes, output_format: str) -> str:
-        """Keep `data` and return its file name (e.g. `img-<random>.png`)."""
+        """Keep `data` and return its file name (e.g. `img-<random>.png`); StoreFull if it is
+        larger than the whole store."""
         name = f"img-{secrets.token_urlsafe(18)}.{output_format}"
-        item = StoredImage(data, CONTENT_TYPES[output_format], time.monotonic() + self._ttl_s)
-        with self._lock:
-            self._items[name] = item
-            self._bytes += len(data)
-            while self._bytes > self._max_bytes and len(self._items) > 1:
-                _, dropped = self._items.popitem(last=False)
-                self._bytes -= len(dropped.data)
+        self._bucket.put(name, data, content_type=CONTENT_TYPES[output_format], ttl_s=self._ttl_s)
         return name
 
     def get(self, name: str) -> StoredImage | None:
         """The image called `name`, or None when unknown or expired."""
-        with self._lock:
-            item = self._items.get(name)
-            if item is None:
-                return None
-            if item.expires_at <= time.monotonic():
-                del self._items[name]
-                self._bytes -= len(item.data)
-                return None
-            return item
+        entry = self._bucket.get(name)
+        if entry is None:
+            return None
+        data = self._bucket.read(entry)
+        if data is None:
+            return None
+        return StoredImage(data, entry.content_type, entry.expires_at)

@@ -1,0 +1,128 @@
+"""The server's shared store (SQLite plus files): expiry, byte bounds and their eviction rule,
+compare-and-set writes, and what a restart finds."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from imagegen.server.storage import ROW_BYTES, Store, StoreFull
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    opened = Store(tmp_path / "data")
+    yield opened
+    opened.close()
+
+
+def test_an_entry_is_kept_in_a_file_and_read_back(store: Store) -> None:
+    bucket = store.bucket("images", 10_000)
+    bucket.put("a.png", b"\x89PNG data", content_type="image/png", meta={"k": 1})
+
+    entry = bucket.get("a.png")
+    assert entry is not None
+    assert (entry.content_type, entry.meta, entry.has_file) == ("image/png", {"k": 1}, True)
+    assert bucket.read(entry) == b"\x89PNG data"
+    assert bucket.path("a.png").read_bytes() == b"\x89PNG data"
+    assert bucket.usage().used_bytes == entry.size == len(b"\x89PNG data") + ROW_BYTES + len('{"k":1}')
+
+
+def test_an_expired_entry_is_never_returned_and_its_file_goes(store: Store) -> None:
+    bucket = store.bucket("images", 10_000)
+    bucket.put("old.png", b"x" * 100, ttl_s=0.05)
+    time.sleep(0.1)
+
+    assert bucket.get("old.png") is None
+    assert not bucket.path("old.png").exists()
+    assert bucket.usage().used_bytes == 0
+
+
+def test_the_bound_evicts_expired_entries_first_then_those_expiring_soonest(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    size = 1000 + ROW_BYTES + 2  # each entry: 1000 bytes, its row, and "{}"
+    bucket = store.bucket("images", 4 * size)
+    bucket.put("expired", b"e" * 1000, ttl_s=0.05)
+    bucket.put("late", b"l" * 1000, ttl_s=300)
+    bucket.put("soon", b"s" * 1000, ttl_s=100)
+    bucket.put("work", b"w" * 1000, ttl_s=1, pinned=True)
+    time.sleep(0.1)
+
+    with caplog.at_level(logging.WARNING, logger="imagegen.server"):
+        bucket.put("new-1", b"1" * 1000, ttl_s=300)  # room made by the expired entry: nothing forced
+        assert not caplog.records
+        bucket.put("new-2", b"2" * 1000, ttl_s=300)  # forces out "soon" (expires first), not "work"
+
+    assert [name for name in ("expired", "late", "soon", "work", "new-1", "new-2") if bucket.get(name)] == [
+        "late",
+        "work",
+        "new-1",
+        "new-2",
+    ]
+    usage = bucket.usage()
+    assert (usage.used_bytes, usage.entries, usage.evicted) == (4 * size, 4, 1)
+    assert "evicted before its expiry" in caplog.text
+    assert sorted(path.name for path in bucket.folder.iterdir()) == ["late", "new-1", "new-2", "work"]
+
+
+def test_an_entry_larger_than_the_bound_is_refused(store: Store) -> None:
+    bucket = store.bucket("images", 2000)
+    bucket.put("small", b"s" * 100)
+    with pytest.raises(StoreFull):
+        bucket.put("huge", b"h" * 5000)
+    assert bucket.get("small") is not None
+    assert [path.name for path in bucket.folder.iterdir()] == ["small"]  # no staged file left
+
+
+def test_pinned_entries_are_never_evicted(store: Store) -> None:
+    bucket = store.bucket("claims", 3 * (ROW_BYTES + 2))
+    for name in ("a", "b", "c"):
+        bucket.put(name, pinned=True)
+    with pytest.raises(StoreFull):
+        bucket.put("d")
+    assert all(bucket.get(name) is not None for name in ("a", "b", "c"))
+
+
+def test_a_compare_and_set_write_is_skipped_when_the_entry_changed(store: Store) -> None:
+    bucket = store.bucket("records", 10_000)
+    assert bucket.put("k", meta={"v": 1}, unless=lambda current: current is not None) is not None
+    assert bucket.put("k", meta={"v": 2}, unless=lambda current: current is not None) is None
+    found = bucket.get("k")
+    assert found is not None
+    assert found.meta == {"v": 1}
+    assert bucket.update("k", {"v": 3, "more": True})
+    found = bucket.get("k")
+    assert found is not None
+    assert found.meta == {"v": 3, "more": True}
+    assert bucket.usage().used_bytes == found.size
+
+
+def test_a_reopened_store_keeps_its_entries_and_drops_files_a_crash_left(tmp_path: Path) -> None:
+    first = Store(tmp_path)
+    first.bucket("images", 10_000).put("kept.png", b"kept", ttl_s=300)
+    first.close()
+    orphan = tmp_path / "blobs" / "images" / ".tmp-123-456-lost.png"
+    orphan.write_bytes(b"half")
+    os.utime(orphan, (time.time() - 3600, time.time() - 3600))
+
+    again = Store(tmp_path)
+    bucket = again.bucket("images", 10_000)
+    entry = bucket.get("kept.png")
+    assert entry is not None
+    assert bucket.read(entry) == b"kept"
+    assert not orphan.exists()
+    again.close()
+
+
+def test_names_that_could_leave_the_folder_are_refused(store: Store) -> None:
+    bucket = store.bucket("images", 10_000)
+    for name in ("../x", "a/b", ".hidden", ""):
+        with pytest.raises(ValueError, match="store names are"):
+            bucket.put(name, b"x")
+    assert bucket.get("../x") is None

@@ -1,0 +1,93 @@
+"""`imagegen serve --workers 2`: two processes on one port share the store (URL images and
+idempotency records) and a restart keeps it; and a short soak with random faults runs clean."""
+
+from __future__ import annotations
+
+import importlib.util
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from pathlib import Path
+from types import ModuleType
+
+import httpx
+
+from .test_serve_command import serving
+
+ROOT = Path(__file__).resolve().parent.parent
+SLOW = {"prompt": "shared", "model": "dall-e-2", "size": "512x512", "n": 3}
+
+
+def soak_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("_soak", ROOT / "scripts" / "_soak.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["_soak"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def pinned_clients(url: str) -> tuple[httpx.Client, httpx.Client]:
+    """Two clients of one connection each, kept alive, answered by different worker processes."""
+    by_worker: dict[str, httpx.Client] = {}
+    for _ in range(40):
+        client = httpx.Client(base_url=url, limits=httpx.Limits(max_connections=1), timeout=60)
+        worker = client.get("/health").headers["x-imagegen-worker"]
+        if worker in by_worker:
+            client.close()
+        else:
+            by_worker[worker] = client
+        if len(by_worker) == 2:
+            first, second = by_worker.values()
+            return first, second
+    raise AssertionError(f"fresh connections reached only the workers {sorted(by_worker)}")
+
+
+def test_two_workers_share_the_store_generate_once_and_a_restart_keeps_it(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with serving("--no-auth", "--quiet", "--workers", "2", "--data-dir", str(store)) as (url, process):
+        one, other = pinned_clients(url)
+        keys = [f"shared-{time.monotonic_ns()}-{n}" for n in range(3)]
+
+        def send(job: tuple[httpx.Client, str]) -> httpx.Response:
+            client, key = job
+            return client.post("/images/generations", json=SLOW, headers={"Idempotency-Key": key})
+
+        with closing(one), closing(other), ThreadPoolExecutor(2) as pool:
+            for key in keys:  # the same key on both workers at once: generated once
+                first, second = pool.map(send, [(one, key), (other, key)])
+                assert first.headers["x-imagegen-worker"] != second.headers["x-imagegen-worker"]
+                assert first.status_code == second.status_code == 200
+                assert first.json() == second.json()
+                record = one.get(f"/debug/idempotency/{key}").json()["operations"]["generations"]
+                assert (record["state"], record["generations"]) == ("done", 1)
+            image_url = first.json()["data"][0]["url"]
+            # an image made by one worker is served by both
+            assert one.get(image_url).content == other.get(image_url).content
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+
+    with serving("--no-auth", "--quiet", "--data-dir", str(store)) as (url_again, _):
+        image = httpx.get(image_url.replace(url, url_again))
+        replay = httpx.post(
+            f"{url_again}/images/generations", json=SLOW, headers={"Idempotency-Key": keys[-1]}, timeout=60
+        )
+    assert image.status_code == 200
+    assert image.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert replay.json() == first.json()  # remembered across the restart
+
+
+def test_a_short_soak_with_random_faults_runs_clean() -> None:
+    soak = soak_module()
+    settings = soak.Settings(
+        seconds=3, sync_clients=2, async_tasks=2, workers=2, seed=11, client_timeout_s=1.0, latency_s=1.5
+    )
+    report = soak.run_soak(settings)
+
+    assert report.clean, report.summary()
+    assert report.calls >= 15
+    assert report.files_saved > 0
+    assert {"none", "drop", "latency"} & set(report.by_fault)
