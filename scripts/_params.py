@@ -54,6 +54,8 @@ def render_params(document: Mapping[str, Any]) -> str:
     lines += [f"OperationName = Literal[{names}]", '"""The short names of the contract\'s operations."""', ""]
     exported = ["OperationName"]
     for operation in operations:
+        if not operation.bodies:
+            continue  # no request body: its parameters are the method's own arguments
         fields = _optional_fields(document, list(operation.bodies.values()))
         class_name = _class_name(operation.id) + "Fields"
         exported.append(class_name)
@@ -69,7 +71,8 @@ def render_params(document: Mapping[str, Any]) -> str:
         lines.append("")
     lines += ["", f"__all__ = {json.dumps(sorted(exported))}", ""]
     source = "\n".join(lines)
-    used = [name for name in ("Any", "Literal") if re.search(rf"\b{name}\[|: {name}\b|\b{name} \|", source)]
+    code = source.split("OperationName", 1)[1]  # the header's prose says "Literal" too
+    used = [name for name in ("Any", "Literal") if re.search(rf"\b{name}\b(\[|\]| \||$)", code, re.M)]
     return source.replace("{typing_names}", ", ".join([*used, "TypedDict"]))
 
 

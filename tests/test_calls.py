@@ -12,7 +12,7 @@ from imagegen.contract import default_contract
 from imagegen.contract.operations import JSON
 
 CONTRACT = default_contract()
-JSON_OPERATIONS = [operation for operation in CONTRACT.operations if JSON in operation.bodies]
+JSON_OPERATIONS = [op for op in CONTRACT.operations if JSON in op.bodies and "images" in op.tags]
 BODIES: list[dict[str, Any]] = [
     {"prompt": "Yellow alpaca", "model": "dall-e-3", "n": 1, "size": "1024x1024", "quality": "hd"},
     {"prompt": "otter", "model": "gpt-image-2", "size": "1536x864", "stream": True, "partial_images": 2},
@@ -38,6 +38,20 @@ def test_a_json_body_goes_out_as_the_generated_model_would_encode_it(
     call = json_call(CONTRACT, operation, body, None, None)
     assert call.json == model.from_dict(body).to_dict()
     assert (call.method, call.path) == (operation.method, operation.path)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [op for op in CONTRACT.operations if JSON in op.bodies and "images" not in op.tags],
+    ids=lambda op: op.name,
+)
+def test_other_json_bodies_go_out_as_the_generated_model_would_encode_them(operation: Any) -> None:
+    model = getattr(importlib.import_module("imagegen_api.models"), operation.bodies[JSON])
+    required = [field for field in CONTRACT.fields(operation.bodies[JSON]) if field.required]
+    body: dict[str, Any] = {field.name: field.enum[0] if field.enum else "x-1" for field in required}
+    body["metadata"] = {"project": "catalogue"}
+    call = json_call(CONTRACT, operation, body, None, None)
+    assert call.json == model.from_dict(body).to_dict() == body
 
 
 def test_the_account_headers_come_from_the_generated_endpoint() -> None:

@@ -52,6 +52,15 @@ def test_a_localai_run_tests_only_what_localai_documents() -> None:
     assert outcome.profile.startswith("localai: LocalAI")
     assert "- Profile: localai: LocalAI" in render_markdown(outcome)
     assert "profile  localai: LocalAI" in summary(outcome)
+    # The files and batches operations are named as not checked, never counted as passing.
+    assert any(note.startswith("not checked: the batches and files operations (") for note in outcome.notes)
+
+
+def test_only_image_operations_can_be_chosen() -> None:
+    config = ServerConfig(tokens=frozenset({TOKEN}))
+    expected = "checks the image operations, generations, edits, variations; createFile is a files operation"
+    with pytest.raises(ValueError, match=expected):
+        run_conformance(model="dall-e-2", app=create_app(config), token=TOKEN, operations=["createFile"])
 
 
 def test_a_vllm_omni_run_holds_its_edits_to_base64_answers() -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 import yaml
 
-from imagegen.contract import Contract
+from imagegen.contract import Contract, default_contract
 from imagegen.contract.lint import lint
 
 from .support import addition
@@ -80,7 +80,7 @@ def test_the_typed_surface_has_them(seen: dict[str, Any]) -> None:
 
 
 def test_the_contract_module_and_the_command_line_list_them(seen: dict[str, Any]) -> None:
-    assert seen["operations"] == ["generations", "edits", "variations", addition.NEW_OPERATION]
+    assert seen["operations"] == [*default_contract().operation_names, addition.NEW_OPERATION]
     assert f"POST {addition.NEW_PATH}" in seen["cli_contract"]
     assert addition.NEW_MODEL in seen["cli_contract"]
     assert "--seed" in seen["cli_generate_help"]

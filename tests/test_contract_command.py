@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -99,7 +100,8 @@ def test_compare_with_the_official_spec_is_a_readable_report(official: Path) -> 
         assert any(line.startswith(heading) for line in lines), heading
     assert max(len(line) for line in lines) < 200
     assert "header Idempotency-Key parameter (optional)" in done.stdout  # what ours adds
-    assert "{" not in done.stdout.partition("Differs")[0]  # no dict dumps, only words
+    words = re.sub(r"\{\w+\}", "", done.stdout.partition("Differs")[0])  # path templates are fine
+    assert "{" not in words  # no dict dumps, only words
 
 
 def test_compare_names_the_models_the_official_spec_has_and_ours_has_no_rules_for(

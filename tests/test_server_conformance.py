@@ -52,7 +52,9 @@ def test_the_server_conforms_for_every_model(model: str) -> None:
     outcome = run(model)
 
     assert outcome.conforms, explain(outcome)
-    served = {op.label for op in default_contract().operations if CONFIG.catalog.get(model).supports(op.name)}  # type: ignore[union-attr]
+    rules = CONFIG.catalog.get(model)
+    assert rules is not None
+    served = {op.label for op in default_contract().image_operations if rules.supports(op.name)}
     assert {operation for operation, _, _ in outcome.checks} == served  # every operation it serves
     assert outcome.cases > (1000 if model == FULL_RUN else 100)
     checked = {check for _, check, status in outcome.checks if status == "success"}

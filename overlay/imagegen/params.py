@@ -13,9 +13,22 @@ Values the contract lists are Literal types that stay open to any other string (
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
-OperationName = Literal["generations", "edits", "variations"]
+OperationName = Literal[
+    "generations",
+    "edits",
+    "variations",
+    "file_upload",
+    "file_list",
+    "file_info",
+    "file_delete",
+    "file_content",
+    "batch_create",
+    "batch_list",
+    "batch_info",
+    "batch_cancel",
+]
 """The short names of the contract's operations."""
 
 
@@ -196,4 +209,25 @@ class CreateImageVariationFields(TypedDict, total=False):
     """An identifier of the end user on whose behalf the request is made, to help detect abuse."""
 
 
-__all__ = ["CreateImageEditFields", "CreateImageFields", "CreateImageVariationFields", "OperationName"]
+class CreateFileFields(TypedDict, total=False):
+    """The optional fields of createFile (POST /files)."""
+
+    expires_after: dict[str, Any] | None
+    """When the file expires, counted from its creation (default never, batch input 30 days)."""
+
+
+class CreateBatchFields(TypedDict, total=False):
+    """The optional fields of createBatch (POST /batches)."""
+
+    metadata: dict[str, Any] | None
+    """Up to 16 pairs of your own, keys of at most 64 characters, values of at most 512."""
+
+
+__all__ = [
+    "CreateBatchFields",
+    "CreateFileFields",
+    "CreateImageEditFields",
+    "CreateImageFields",
+    "CreateImageVariationFields",
+    "OperationName",
+]

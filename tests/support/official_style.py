@@ -14,7 +14,8 @@ changes that turn our contract into a document of the official's shape:
 - `data` not required in an answer;
 - variation sizes as a list (256x256, 512x512, 1024x1024); edit qualities without `hd` (and
   without `standard` in JSON edits);
-- the models each operation names in an enum of its `model` field (OFFICIAL_MODELS).
+- the models each operation names in an enum of its `model` field (OFFICIAL_MODELS);
+- only the image operations (the reference is the images part), and the schemas they use.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def official_style(
     schemas = document["components"]["schemas"]
     for old, new in RENAMED.items():
         schemas[new] = schemas.pop(old)
+    _images_part(document)
     for name in ("Prompt",):
         schemas[name] = {"type": "string", "description": schemas[name].get("description", "")}
     schemas["OutputCompression"] = {
@@ -137,3 +139,29 @@ def _without_extensions(node: Any) -> Any:
     if isinstance(node, list):
         return [_without_extensions(item) for item in node]
     return node
+
+
+def _images_part(document: dict[str, Any]) -> None:
+    """Keep the image operations only, and the schemas they reach."""
+    document["paths"] = {
+        path: item
+        for path, item in document["paths"].items()
+        if all("images" in operation.get("tags", []) for operation in item.values())
+    }
+    schemas = document["components"]["schemas"]
+    reached: set[str] = set()
+    pending: list[Any] = [document["paths"], document["components"].get("responses", {})]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+                name = ref.rsplit("/", 1)[-1]
+                if name not in reached:
+                    reached.add(name)
+                    pending.append(schemas.get(name, {}))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    for name in set(schemas) - reached:
+        del schemas[name]

@@ -93,7 +93,7 @@ def run_conformance(
     """Test the server at `base_url`, or the ASGI `app` in-process (addressed as `base_url`,
     default http://testserver/v1), for `model`.
 
-    `contract` is the oracle (default: the packaged one); every operation of it is tested unless
+    `contract` is the oracle (default: the packaged one); every image operation of it is tested unless
     `operations` names some, or `profile` (a Profile, or a packaged profile's name or a YAML
     path) leaves some out. The model's rules come from `catalog` (default: the contract's
     models); a model without rules is tested against the whole contract with only `model` fixed.
@@ -292,6 +292,13 @@ class _Run:
         outcome.not_implemented = [op.name for op in absent]
         tested = [op for op in served if op not in absent]
         outcome.tested = [op.label for op in tested]
+        others = [op for op in self.oracle.operations if not op.makes_images]
+        if others:
+            tags = sorted({tag for op in others for tag in op.tags} or {"other"})
+            self.add_note(
+                f"not checked: the {' and '.join(tags)} operations "
+                f"({', '.join(op.id for op in others)}); conformance checks the image operations"
+            )
         if not tested:
             raise SetupError(_nothing_to_test(self.model, outcome))
         # What the runner's own requests are made from: the contract, cut to what the profile documents.
@@ -481,13 +488,20 @@ class _Run:
 
 
 def _operations(contract: Contract, operations: Iterable[str] | None) -> list[OperationInfo]:
+    images = contract.image_operations
     if operations is None:
-        return list(contract.operations)
+        return list(images)
     chosen: list[OperationInfo] = []
     for name in operations:
-        if name not in contract.operation_names:
-            raise ValueError(f"unknown operation {name!r}; use {', '.join(contract.operation_names)}")
-        chosen.append(contract.operation(name))
+        found = next((op for op in images if name in (op.name, op.id)), None)
+        if found is None:
+            other = next((op for op in contract.operations if name in (op.name, op.id)), None)
+            served = f"; {name} is a {'/'.join(other.tags)} operation, not checked" if other else ""
+            raise ValueError(
+                f"unknown operation {name!r}: conformance checks the image operations, "
+                f"{', '.join(op.name for op in images)}{served}"
+            )
+        chosen.append(found)
     return chosen
 
 

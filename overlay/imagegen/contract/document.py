@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .models import RULES_KEY, ModelCatalog, catalog_from
 from .operations import FieldInfo, OperationInfo, fields_of, operations_of, resolve
@@ -71,6 +72,24 @@ class Contract:
     def find(self, method: str, path: str) -> OperationInfo | None:
         """The operation at `method` `path` (a path as the contract writes it), if any."""
         return next((o for o in self.operations if o.method == method.upper() and o.path == path), None)
+
+    @cached_property
+    def base_path(self) -> str:
+        """The path its servers' URLs end in (`/v1`): what OpenAI's batch lines put before a path."""
+        servers = self.document.get("servers") or [{}]
+        return urlsplit(str(servers[0].get("url", ""))).path.rstrip("/")
+
+    def find_url(self, method: str, url: str) -> OperationInfo | None:
+        """The operation of a request line's `url` (`/v1/images/generations`, or without `/v1`)."""
+        path = url.split("?", 1)[0]
+        if self.base_path and path.startswith(self.base_path + "/"):
+            path = path[len(self.base_path) :]
+        return self.find(method, path)
+
+    @cached_property
+    def image_operations(self) -> tuple[OperationInfo, ...]:
+        """The operations that make images (generations, edits, variations), in order."""
+        return tuple(operation for operation in self.operations if operation.makes_images)
 
     @property
     def operation_names(self) -> tuple[str, ...]:

@@ -41,6 +41,10 @@ class FieldInfo:
     max_length: int | None = None
 
 
+IMAGES_TAG = "images"
+"""The tag of the operations that make images; the files and batches operations serve them."""
+
+
 @dataclass(frozen=True)
 class OperationInfo:
     """One operation of the contract."""
@@ -69,6 +73,11 @@ class OperationInfo:
     def label(self) -> str:
         """`POST /images/generations`: how reports and messages name it."""
         return f"{self.method} {self.path}"
+
+    @property
+    def makes_images(self) -> bool:
+        """Whether it is an image operation (tagged `images`), not a files or batches one."""
+        return IMAGES_TAG in self.tags
 
     @property
     def streams(self) -> bool:
