@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         UnprocessableEntityError,
         UploadError,
     )
+    from .files import FileObject
     from .imageinfo import ImageInfo, image_info
     from .relaxed_json import JsonInputError
     from .results import (
@@ -83,6 +84,7 @@ _LAZY = {
     "AsyncImagesClient": ".client",
     "AsyncImagesResult": ".results",
     "AuthenticationError": ".errors",
+    "FileObject": ".files",
     "AzureImagesClient": ".azure",
     "BadRequestError": ".errors",
     "ClientOptions": ".client",
@@ -165,6 +167,7 @@ __all__ = [
     "ContractError",
     "CustomSizes",
     "FieldRule",
+    "FileObject",
     "GeneratedImage",
     "ImageCompletedEvent",
     "ImageDescription",

@@ -43,6 +43,8 @@ class Call:
     """An answer without images is an error (generate, edit, vary; not a generic request)."""
     model: str | None = None
     """The request's model (Azure routes a request to the deployment of that name)."""
+    params: dict[str, Any] | None = None
+    """Query parameters the operation itself takes (a listing's `limit`, ...)."""
 
 
 def json_call(
@@ -140,6 +142,57 @@ def _call(operation: OperationInfo, kwargs: dict[str, Any], body: Mapping[str, A
         expected_images=n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 1,
         model=model if isinstance(model, str) else None,
     )
+
+
+def endpoint_call(
+    contract: Contract,
+    operation: OperationInfo,
+    *,
+    body: Mapping[str, Any] | None = None,
+    files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    organization: str | None = None,
+    project: str | None = None,
+    **arguments: Any,
+) -> Call:
+    """`operation` as the generated endpoint builds it from `arguments` (path and query
+    parameters by their Python names) and, for a multipart body, `body` with its binary fields
+    in `files` ({field: (file name, bytes, content type)}). For the operations that are not
+    images: files, batches."""
+    endpoint = _endpoint(contract, operation)
+    if body is not None:
+        arguments["body"] = _multipart_model(contract, operation, body, files or {})
+    account = _account(organization, project)
+    accepted = endpoint._get_kwargs.__code__.co_varnames
+    kwargs = endpoint._get_kwargs(
+        **arguments, **{key: value for key, value in account.items() if key in accepted}
+    )
+    params = {key: value for key, value in (kwargs.get("params") or {}).items() if value is not None}
+    return Call(
+        operation=operation.name,
+        method=operation.method,
+        path=str(kwargs["url"]),
+        headers={str(k): str(v) for k, v in kwargs.get("headers", {}).items()},
+        json=kwargs.get("json"),
+        files=kwargs.get("files"),
+        params=params or None,
+    )
+
+
+def _multipart_model(
+    contract: Contract,
+    operation: OperationInfo,
+    body: Mapping[str, Any],
+    files: Mapping[str, tuple[str, bytes, str]],
+) -> Any:
+    from imagegen_api.types import File
+
+    binary = {field.name for field in contract.fields(operation.bodies[MULTIPART]) if field.binary}
+    model = _model_class(operation.bodies[MULTIPART]).from_dict({**body, **{name: b"" for name in binary}})
+    for name, (filename, data, content_type) in files.items():
+        if name not in binary:
+            raise ValueError(f"{operation.label} has no file field {name!r}")
+        setattr(model, name, File(payload=io.BytesIO(data), file_name=filename, mime_type=content_type))
+    return model
 
 
 @cache

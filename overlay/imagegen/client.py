@@ -20,7 +20,7 @@ import os
 import ssl
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, Unpack, overload
 from urllib.parse import urlsplit
 
 import httpx
@@ -82,6 +82,10 @@ from .results import (
 from .retry import RetryPolicy
 from .streaming import AsyncImageStream, ImageStream, event_reader
 from .uploads import ImageInput, PreparedUpload, prepare_upload
+
+if TYPE_CHECKING:
+    from .batches import AsyncBatches, Batches
+    from .files import AsyncFiles, Files
 
 logger = logging.getLogger("imagegen")
 
@@ -244,16 +248,19 @@ class _ClientCore:
             headers=headers,
             json=call.json,
             files=call.files,
-            params=self._query(extra_query),
+            params=self._query(extra_query, call.params),
         )
         self._guard(request, produced)
         return request
 
-    def _query(self, extra_query: Mapping[str, str] | None) -> dict[str, str] | None:
+    def _query(
+        self, extra_query: Mapping[str, str] | None, own: Mapping[str, Any] | None = None
+    ) -> dict[str, Any] | None:
         if extra_query:
             check_query(extra_query, "extra_query")
-            return {**self.options.default_query, **extra_query}
-        return dict(self.options.default_query) if self.options.default_query else None
+        if not (extra_query or own):
+            return dict(self.options.default_query) if self.options.default_query else None
+        return {**self.options.default_query, **(own or {}), **(extra_query or {})}
 
     def _guard(self, request: httpx.Request, produced: Mapping[str, str] | None) -> None:
         guarded = self._guarded_auth
@@ -473,6 +480,21 @@ class ImagesClient(_ClientCore):
         if self._guarded_auth and strip_foreign_auth not in self._http.event_hooks["request"]:
             self._http.event_hooks["request"].append(strip_foreign_auth)
         self._transport = transport
+
+    @functools.cached_property
+    def files(self) -> Files:
+        """Upload files once and refer to them by id: `client.files.upload("photo.png")`, then
+        `client.edit(that, ...)`; also get, content, delete, list."""
+        from .files import Files  # on first use: `import imagegen` stays light
+
+        return Files(self)
+
+    @functools.cached_property
+    def batches(self) -> Batches:
+        """OpenAI's Batch API: create, get, cancel, list (`imagegen.batch` drives it end to end)."""
+        from .batches import Batches
+
+        return Batches(self)
 
     def with_options(self, **changes: Any) -> ImagesClient:
         """A client with some options changed (base_url, api_key, timeout, max_retries, proxy, ...)."""
@@ -733,6 +755,21 @@ class AsyncImagesClient(_ClientCore):
         if self._guarded_auth and async_strip_foreign_auth not in self._http.event_hooks["request"]:
             self._http.event_hooks["request"].append(async_strip_foreign_auth)
         self._transport = transport
+
+    @functools.cached_property
+    def files(self) -> AsyncFiles:
+        """Upload files once and refer to them by id: `client.files.upload("photo.png")`, then
+        `client.edit(that, ...)`; also get, content, delete, list."""
+        from .files import AsyncFiles  # on first use: `import imagegen` stays light
+
+        return AsyncFiles(self)
+
+    @functools.cached_property
+    def batches(self) -> AsyncBatches:
+        """OpenAI's Batch API: create, get, cancel, list (`imagegen.batch` drives it end to end)."""
+        from .batches import AsyncBatches
+
+        return AsyncBatches(self)
 
     def with_options(self, **changes: Any) -> AsyncImagesClient:
         """A client with some options changed (base_url, api_key, timeout, max_retries, proxy, ...)."""
