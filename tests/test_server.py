@@ -183,7 +183,7 @@ def test_json_edit_takes_data_urls(http: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("reference", "param", "code"),
     [
-        ({"image_url": "https://example.com/a.png"}, "images[0].image_url", None),
+        ({"image_url": "https://example.com/a.png"}, "images[0].image_url", "url_fetch_disabled"),
         ({"file_id": "file-123"}, "images[0].file_id", "file_not_found"),
     ],
 )
@@ -232,11 +232,6 @@ def test_variations_derive_from_the_input(http: httpx.Client) -> None:
             "background",
             "png or webp",
         ),
-        (
-            {"model": "gpt-image-1-mini", "input_fidelity": "high"},
-            "input_fidelity",
-            "does not take 'input_fidelity'",
-        ),
         ({"model": "dall-e-2", "prompt": "x" * 1001}, "prompt", "dall-e-2 takes at most 1000"),
         ({"n": 11}, "n", "Invalid 'n': 11 is greater than the maximum of 10."),
         ({"quality": "xhigh"}, "quality", "Invalid 'quality'"),
@@ -252,6 +247,18 @@ def test_each_model_rule_is_a_400_naming_the_param(
     error = error_of(answer)
     assert (error["type"], error["param"]) == ("invalid_request_error", param)
     assert message in error["message"]
+
+
+def test_a_rule_holds_for_the_operations_that_declare_its_field(http: httpx.Client) -> None:
+    data_url = "data:image/png;base64," + base64.b64encode(png_bytes(32, 32)).decode()
+    edit = {"prompt": "p", "model": "gpt-image-1-mini", "images": [{"image_url": data_url}]}
+    refused = http.post("/images/edits", json={**edit, "input_fidelity": "high"})
+    assert refused.status_code == 400
+    assert error_of(refused)["param"] == "input_fidelity"
+    assert "does not take 'input_fidelity'" in error_of(refused)["message"]
+    # Generations have no input_fidelity: the schema takes unknown fields, so it is ignored there.
+    ignored = generate(http, model="gpt-image-1-mini", input_fidelity="high")
+    assert ignored.status_code == 200, ignored.text
 
 
 def test_gpt_image_2_takes_sizes_by_its_rule(http: httpx.Client) -> None:

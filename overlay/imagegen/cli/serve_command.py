@@ -24,6 +24,8 @@ examples:
   imagegen serve --no-auth --workers 2 --data-dir ./store
                                                 two processes (every core of a 2-core machine),
                                                 URL images and idempotency records kept in ./store
+  imagegen serve --no-auth --batch-delay 0.5    batches (/v1/batches) take half a second a request
+  imagegen serve --no-auth --allow-url-fetch    JSON edits may name https image URLs to fetch
 
 Limits (sizes take K, M or G): --max-body, --max-request-pixels, --jobs and --queue bound what
 a worker holds at once; --image-store and --idempotency-store bound the store on disk, which
@@ -70,6 +72,18 @@ def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
         "(implies --faults)",
     )
     serve.add_argument("--quiet", action="store_true", help="no access log")
+    serve.add_argument(
+        "--allow-url-fetch",
+        action="store_true",
+        help="fetch the image URLs of JSON edits (https, or http on loopback; bounded, 10 s timeout)",
+    )
+    serve.add_argument(
+        "--batch-delay",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="pause before each request of a batch, so batches take a while (for tests of polling)",
+    )
     scale = serve.add_argument_group("processes and limits")
     scale.add_argument(
         "--workers",
@@ -119,6 +133,12 @@ def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
         help="bound of the answers kept for Idempotency-Key replays (default 256M)",
     )
     scale.add_argument(
+        "--file-store",
+        type=size_value,
+        metavar="SIZE",
+        help="bound of the uploaded files on disk (default 1G)",
+    )
+    scale.add_argument(
         "--url-ttl", type=float, metavar="SECONDS", help="how long URL images are served (default 3600)"
     )
     scale.add_argument(
@@ -166,6 +186,9 @@ def run(args: argparse.Namespace) -> int:
         if value < least:
             print(f"imagegen serve: {option} must be at least {least}, not {value}", file=sys.stderr)
             return 2
+    if args.batch_delay < 0:
+        print(f"imagegen serve: --batch-delay cannot be negative, not {args.batch_delay:g}", file=sys.stderr)
+        return 2
     for option, seconds in (("--url-ttl", args.url_ttl), ("--idempotency-window", args.idempotency_window)):
         if seconds is not None and not seconds > 0:
             print(f"imagegen serve: {option} must be more than 0 seconds, not {seconds:g}", file=sys.stderr)
@@ -202,7 +225,10 @@ def run(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             jobs=args.jobs,
             queue=args.queue,
+            allow_url_fetch=args.allow_url_fetch,
+            batch_delay_s=args.batch_delay,
             **_optional(
+                files_max_bytes=args.file_store,
                 store_max_bytes=args.image_store,
                 idempotency_max_bytes=args.idempotency_store,
                 url_ttl_s=args.url_ttl,

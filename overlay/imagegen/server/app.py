@@ -9,6 +9,7 @@ decoding, painting, encoding) runs in the pool's threads. The event loop only mo
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import tempfile
@@ -33,14 +34,19 @@ from ..contract.operations import JSON, MULTIPART
 from . import answers, faults, idempotency, store
 from .access import AccessMiddleware
 from .auth import check_bearer
+from .batches import BatchRunner, BatchStore
 from .config import ServerConfig
 from .errors import ApiError, invalid
 from .faults import FAULT_HEADER, Fault, FaultBook
+from .files import BUCKET as FILES_BUCKET
+from .files import FileStore, owner_of
 from .idempotency import Claim, IdempotencyRecords, Replay, scope_name
 from .intake import Prepared, prepare
 from .pool import Ticket, WorkPool
 from .produce import answer_body, event_frame
+from .references import ReferenceResolver
 from .render import PAINTED
+from .resources import resource_handlers
 from .storage import Store, StoreFull
 
 API_PREFIX = "/v1"
@@ -62,8 +68,10 @@ def create_app(config: ServerConfig) -> Starlette:
     """
     state = _State(config)
 
+    resources = resource_handlers(state)
+
     def operation(info: OperationInfo) -> Callable[[Request], Awaitable[Response]]:
-        handler = state.handle if info.name in PAINTED else state.not_implemented
+        handler = state.handle if info.name in PAINTED else resources.get(info.id, state.not_implemented)
 
         async def endpoint(request: Request) -> Response:
             return await handler(request, info)
@@ -152,9 +160,59 @@ class _State:
             config.idempotency_lease_s,
         )
         self.pool = WorkPool(config.jobs, config.queue, config.busy_retry_after_s)
+        self.files = FileStore(self.data.bucket(FILES_BUCKET, config.files_max_bytes))
+        self.batches = BatchStore(self.data, self.files)
+        self.runner = BatchRunner(self.batches, self._execute, config.batch_delay_s)
         self._qualities: dict[str, tuple[str, ...]] = {}
 
+    @property
+    def batch_endpoints(self) -> tuple[str, ...]:
+        """The URLs batches may call, as the contract's batch creation lists them."""
+        from ..batch.inputs import batch_endpoints
+
+        return batch_endpoints(self.config.contract)
+
+    def references(self, owner: str) -> ReferenceResolver:
+        """How the image references of the JSON edits of `owner` (owner_of(token)) become bytes."""
+        limits = self.config.limits
+        return ReferenceResolver(self.files, owner, self.config.allow_url_fetch, limits.max_body_bytes)
+
+    async def read_body(self, request: Request) -> bytes:
+        """The request's body, at most the server's body limit (413 beyond)."""
+        return await _read_limited(request, self.config.limits.max_body_bytes)
+
+    def idempotency_key(self, request: Request) -> str | None:
+        """The request's Idempotency-Key, checked."""
+        return _idempotency_key(request)
+
+    async def _execute(self, endpoint: str, body: bytes, base_url: str, owner: str) -> tuple[int, Any]:
+        """One request of a batch, answered as the route would: (status, the answer's JSON)."""
+        info = self.config.contract.find_url("POST", endpoint)
+        if info is None or info.name not in PAINTED:
+            return 400, invalid(f"This server cannot run {endpoint} in a batch.").envelope()
+        try:
+            prepared = await self.pool.run(
+                prepare,
+                self.config,
+                info,
+                JSON,
+                JSON,
+                body,
+                self._reportable_qualities(info),
+                self.references(owner),
+            )
+            files_base = f"{base_url}{API_PREFIX}{FILES_ROUTE}/"
+            payload = await self.pool.run(answer_body, prepared.job, self.images, files_base.__add__)
+        except ApiError as error:
+            return error.status, error.envelope()
+        except RequestInvalid as error:
+            return 400, invalid(error.message, param=error.param, code=error.code).envelope()
+        except StoreFull:
+            return 413, ApiError(413, "The answer's images do not fit in the image store.").envelope()
+        return 200, json.loads(payload)
+
     def close(self) -> None:
+        self.runner.close()
         self.pool.close()
         self.data.close()
         if self.owned_dir is not None:
@@ -181,7 +239,14 @@ class _State:
         try:
             raw = await _read_limited(request, self.config.limits.max_body_bytes)
             prepared = await self.pool.run(
-                prepare, self.config, info, media, content_type, raw, self._reportable_qualities(info)
+                prepare,
+                self.config,
+                info,
+                media,
+                content_type,
+                raw,
+                self._reportable_qualities(info),
+                self.references(owner_of(token)),
             )
             del raw
             if fault is not None and fault.drop:

@@ -79,6 +79,12 @@ class ServerConfig:
     """Bound of the image store (URL answers), on disk under `data_dir`."""
     idempotency_max_bytes: int = 256 * MiB
     """Bound of the answers kept for Idempotency-Key replays, on disk under `data_dir`."""
+    files_max_bytes: int = 1024 * MiB
+    """Bound of the files uploaded (and of batches' output files), on disk under `data_dir`."""
+    allow_url_fetch: bool = False
+    """Fetch the https (or loopback http) image URLs of JSON edits; off: they are refused."""
+    batch_delay_s: float = 0.0
+    """A pause before each request of a batch, to make batches take a while (tests of polling)."""
     idempotency_lease_s: float = 300.0
     """How long a request with a key in progress holds it; a repeat waits at most this long
     (a process that dies holding a key releases it at once)."""
@@ -99,9 +105,11 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if self.catalog is None:
             object.__setattr__(self, "catalog", self.contract.catalog)
-        for name in ("store_max_bytes", "idempotency_max_bytes", "jobs"):
+        for name in ("store_max_bytes", "idempotency_max_bytes", "files_max_bytes", "jobs"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, not {getattr(self, name)!r}")
+        if self.batch_delay_s < 0:
+            raise ConfigError(f"batch_delay_s cannot be negative, not {self.batch_delay_s!r}")
         if self.queue < 0:
             raise ConfigError(f"queue must be 0 or more, not {self.queue!r}")
         for name in ("url_ttl_s", "idempotency_window_s", "idempotency_lease_s", "busy_retry_after_s"):

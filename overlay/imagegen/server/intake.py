@@ -12,6 +12,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,11 @@ class Prepared:
     fingerprint: str
 
 
+References = Callable[[Mapping[str, str], str], FormFile]
+"""Turns an image reference of a JSON body ({"image_url"} or {"file_id"}, at `field`) into its
+bytes, or raises the 400 saying why it cannot (see references.py)."""
+
+
 def prepare(
     config: ServerConfig,
     info: OperationInfo,
@@ -40,8 +46,10 @@ def prepare(
     content_type: str,
     raw: bytes,
     reportable_qualities: tuple[str, ...],
+    references: References | None = None,
 ) -> Prepared:
-    """The job for a request to `info` whose body is `raw`, of `media` (JSON or multipart)."""
+    """The job for a request to `info` whose body is `raw`, of `media` (JSON or multipart);
+    `references` resolves the images a JSON body refers to (data: URLs only without it)."""
     schema_name = info.schema_for(media)
     assert schema_name is not None  # the route checked the media type
     roles = config.contract.upload_fields(schema_name)
@@ -50,7 +58,7 @@ def prepare(
         body = _json_body(raw, limits.max_json_depth)
         body = config.contract.validator.check_json(schema_name, body)
         _check_prompt(body, limits.max_prompt_chars)
-        uploads = _referenced_images(body, roles)
+        uploads = _referenced_images(body, roles, references or data_url_only)
         fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     else:
         form = parse_form(content_type, raw, max_files=limits.max_files, max_fields=limits.max_fields)
@@ -64,7 +72,16 @@ def prepare(
     images = [item for role, item in opened if role == IMAGE]
     masks = [item for role, item in opened if role == MASK]
     mask = masks[0] if masks else None
-    job = resolve(info.name, body, config.catalog, images, mask, reportable_qualities=reportable_qualities)
+    declared = frozenset(field.name for field in config.contract.fields(schema_name))
+    job = resolve(
+        info.name,
+        body,
+        config.catalog,
+        images,
+        mask,
+        reportable_qualities=reportable_qualities,
+        fields=declared,
+    )
     return Prepared(job, fingerprint)
 
 
@@ -113,16 +130,18 @@ def _form_fingerprint(form: list[tuple[str, FormValue]]) -> str:
     return digest.hexdigest()
 
 
-def _referenced_images(body: dict[str, Any], roles: dict[str, str]) -> list[tuple[str, FormFile]]:
-    """The images a JSON body gives as references (data: URLs), with their roles."""
+def _referenced_images(
+    body: dict[str, Any], roles: dict[str, str], references: References
+) -> list[tuple[str, FormFile]]:
+    """The images a JSON body gives as references, with their roles."""
     found: list[tuple[str, FormFile]] = []
     masks = 0
     for field, role in roles.items():
         value = body.get(field)
-        references = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
-        for index, reference in enumerate(references):
+        given = value if isinstance(value, list) else [value] if isinstance(value, dict) else []
+        for index, reference in enumerate(given):
             where = f"{field}[{index}]" if isinstance(value, list) else field
-            upload = _data_url(reference, where)
+            upload = references(reference, where)
             if role == IMAGE:
                 found.append((IMAGE, upload))
             elif role == MASK and masks == 0:
@@ -131,22 +150,30 @@ def _referenced_images(body: dict[str, Any], roles: dict[str, str]) -> list[tupl
     return found
 
 
-def _data_url(reference: dict[str, str], field: str) -> FormFile:
-    """An image given by a data: URL; other references cannot be served here (no fetching)."""
+def data_url_only(reference: Mapping[str, str], field: str) -> FormFile:
+    """The references a server without files or fetching can serve: data: URLs."""
     if "file_id" in reference:
         raise invalid(
-            f"No file with id {reference['file_id']!r} exists on this server (it has no files API).",
+            f"No file with id {reference['file_id']!r} exists on this server.",
             param=f"{field}.file_id",
             code="file_not_found",
         )
     url = reference.get("image_url", "")
-    header, comma, payload = url.partition(",")
-    if not url.startswith("data:") or not comma or not header.endswith(";base64"):
+    if not url.startswith("data:"):
         raise invalid(
-            "This server does not fetch image URLs; give the image as a base64 data: URL "
-            "or upload it as multipart.",
+            "This server does not fetch image URLs; give the image as a base64 data: URL, by the "
+            "file_id of an upload, or upload it as multipart.",
             param=f"{field}.image_url",
+            code="url_fetch_disabled",
         )
+    return data_url(url, field)
+
+
+def data_url(url: str, field: str) -> FormFile:
+    """The image of a base64 `data:` URL."""
+    header, comma, payload = url.partition(",")
+    if not comma or not header.endswith(";base64"):
+        raise invalid("A data: URL must be base64 ('data:image/png;base64,...').", param=f"{field}.image_url")
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError):

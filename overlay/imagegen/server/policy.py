@@ -62,11 +62,14 @@ def resolve(
     mask: OpenedImage | None = None,
     *,
     reportable_qualities: tuple[str, ...] = ("low", "medium", "high"),
+    fields: frozenset[str] | None = None,
 ) -> Job:
-    """Apply the model's rules to `body`; a 400 naming the field when one is broken."""
+    """Apply the model's rules to `body`; a 400 naming the field when one is broken. With
+    `fields` (the fields the request's schema declares), rules about other fields are not
+    applied: a field the schema does not know is the schema's business."""
     given = {key: value for key, value in body.items() if value is not None}
     uploads = [_facts(IMAGE, item) for item in images] + ([_facts(MASK, mask)] if mask is not None else [])
-    found = violations(operation, given, uploads, catalog=catalog)
+    found = violations(operation, given, uploads, catalog=catalog, fields=fields)
     if found:
         first = found[0]
         raise invalid(first.message, param=first.field, code=first.code)

@@ -174,6 +174,11 @@ class Store:
             row: tuple[Any, ...] | None = self._db.execute(sql, parameters).fetchone()
             return row
 
+    def query_all(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a read-only query."""
+        with self._lock:
+            return [tuple(row) for row in self._db.execute(sql, parameters).fetchall()]
+
     def bucket(self, name: str, max_bytes: int) -> Bucket:
         """The bucket `name` (created when first written), bounded at `max_bytes` by this process."""
         _check_name(name)
@@ -239,6 +244,15 @@ class Bucket:
         if stale:
             self._unlink([entry])
         return None
+
+    def entries(self) -> list[Entry]:
+        """Every unexpired entry of the bucket, newest first (for listings: bounded by the
+        bucket's bytes, so never more than it holds)."""
+        rows = self.store.query_all(
+            f"SELECT {_COLUMNS} FROM entries WHERE bucket = ? ORDER BY created_at DESC, name", (self.name,)
+        )
+        now = time.time()
+        return [entry for entry in (self._entry(row) for row in rows) if not entry.expired(now)]
 
     def read(self, entry: Entry) -> bytes | None:
         """The bytes of `entry` (b"" when it has no file); None if they are gone meanwhile."""
