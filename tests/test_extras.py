@@ -107,6 +107,17 @@ def test_the_client_alone_generates_and_saves(
     models = run(str(bin_dir / "imagegen"), "models", "dall-e-3")
     assert models.returncode == 0, models.stderr
     assert "1024x1024, 1792x1024, 1024x1792" in models.stdout
+    # A batch runs without the batch extra too: plain progress lines instead of a bar.
+    (tmp_path / "prompts.txt").write_text("a red kite\na blue kite\n")
+    batch = run(str(bin_dir / "imagegen"), "batch", "prompts.txt", "-o", "kites", "--url", reference_url,
+                "--model", "dall-e-2", "--size", "256x256", "--response-format", "b64_json",
+                "--token", REFERENCE_TOKEN, cwd=tmp_path)  # fmt: skip
+    assert batch.returncode == 0, batch.stderr
+    assert "batch: 2 done, 0 failed of 2" in batch.stderr
+    assert sorted(path.name for path in (tmp_path / "kites").glob("*.png")) == [
+        "line-1-1.png",
+        "line-2-1.png",
+    ]
 
 
 def test_the_server_extra_alone_serves(environments: dict[str, Path]) -> None:

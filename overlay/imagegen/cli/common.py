@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..client import ImagesClient
+    from ..client import AsyncImagesClient, ImagesClient
 
 EXIT_OK, EXIT_SERVER, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -133,6 +133,16 @@ def client_of(args: argparse.Namespace) -> ImagesClient:
     from ..errors import ConfigurationError
 
     configure_logging(args)
+    _check_connection_options(args)
+    token = token_of(args)
+    check_token(token)
+    try:
+        return _client(args, token)
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
+
+
+def _check_connection_options(args: argparse.Namespace) -> None:
     if getattr(args, "old_retries", None) is not None:
         raise UsageError(
             "--retries is --max-retries here: how many retries after the first attempt "
@@ -142,33 +152,49 @@ def client_of(args: argparse.Namespace) -> ImagesClient:
         raise UsageError(f"--max-retries cannot be negative (got {args.retries}); 0 sends once")
     if args.timeout is not None and not args.timeout > 0:
         raise UsageError(f"--timeout is in seconds and must be above 0, not {args.timeout:g}")
-    token = token_of(args)
-    check_token(token)
-    try:
-        return _client(args, token)
-    except ConfigurationError as error:
-        raise UsageError(str(error)) from None
 
 
 def _client(args: argparse.Namespace, token: str | None) -> ImagesClient:
+    from ..client import ImagesClient
+
+    return ImagesClient(**client_arguments(args, token))
+
+
+def client_arguments(args: argparse.Namespace, token: str | None) -> dict[str, Any]:
+    """The client options the connection options give (for ImagesClient or AsyncImagesClient)."""
     import httpx
 
-    from ..client import DEFAULT_TIMEOUT, ImagesClient
+    from ..client import DEFAULT_TIMEOUT
 
-    return ImagesClient(
-        base_url=args.url,
-        api_key=token,
-        default_headers=headers_of(args),
-        default_query=query_of(args),
-        auth_header=getattr(args, "auth_header", None) or "Authorization",
-        allow_local_paths=getattr(args, "allow_local_paths", False),
-        proxy=args.proxy,
-        timeout=httpx.Timeout(args.timeout, connect=min(args.timeout, 10.0))
+    return {
+        "base_url": args.url,
+        "api_key": token,
+        "default_headers": headers_of(args),
+        "default_query": query_of(args),
+        "auth_header": getattr(args, "auth_header", None) or "Authorization",
+        "allow_local_paths": getattr(args, "allow_local_paths", False),
+        "proxy": args.proxy,
+        "timeout": httpx.Timeout(args.timeout, connect=min(args.timeout, 10.0))
         if args.timeout is not None
         else DEFAULT_TIMEOUT,
-        max_retries=args.retries if args.retries is not None else 2,
-        check_rules=not (getattr(args, "no_check", False) or getattr(args, "raw", False)),
-    )
+        "max_retries": args.retries if args.retries is not None else 2,
+        "check_rules": not (getattr(args, "no_check", False) or getattr(args, "raw", False)),
+    }
+
+
+def async_client_of(args: argparse.Namespace) -> AsyncImagesClient:
+    """An AsyncImagesClient configured from the connection options (checked as client_of does)."""
+    from ..client import AsyncImagesClient
+    from ..errors import ConfigurationError
+
+    configure_logging(args)
+    _check_connection_options(args)
+    token = token_of(args)
+    check_token(token)
+    try:
+        return AsyncImagesClient(**client_arguments(args, token))
+    except ConfigurationError as error:
+        raise UsageError(str(error)) from None
 
 
 def configure_logging(args: argparse.Namespace) -> None:

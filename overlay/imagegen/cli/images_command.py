@@ -87,6 +87,26 @@ def _boolean(text: str) -> bool:
     return lowered == "true"
 
 
+def add_field_options(group: Any, command: str) -> None:
+    """An option per request field of the command's operation (--model, --size, ...), and
+    --field KEY=VALUE for any other."""
+    for field in request_fields(command):
+        if field.name == "partial_images":
+            continue  # declared with the streaming options
+        flags = [*ALIASES.get(field.name, []), "--" + field.name.replace("_", "-")]
+        metavar = field.name.upper() if field.kind != "boolean" else "true|false"
+        group.add_argument(
+            *flags, dest=field.name, type=_type(field.kind), metavar=metavar, help=_help(field)
+        )
+    group.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other request field (repeatable)",
+    )
+
+
 def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     """Declare the options of generate, edit or vary."""
     parser.description = {
@@ -124,21 +144,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     else:
         parser.add_argument("image", type=Path, metavar="IMAGE", help="the image to vary")
     request = parser.add_argument_group("request (the contract's fields)")
-    for field in request_fields(name):
-        if field.name == "partial_images":
-            continue  # declared with the streaming options below
-        flags = [*ALIASES.get(field.name, []), "--" + field.name.replace("_", "-")]
-        metavar = field.name.upper() if field.kind != "boolean" else "true|false"
-        request.add_argument(
-            *flags, dest=field.name, type=_type(field.kind), metavar=metavar, help=_help(field)
-        )
-    request.add_argument(
-        "--field",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="any other request field (repeatable)",
-    )
+    add_field_options(request, name)
     if name != "vary":
         request.add_argument("--stream", action="store_true", help="show partial images as they arrive")
         request.add_argument("--partial-images", type=int, metavar="K", help="partial images per image (0-3)")
@@ -190,9 +196,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    return field_values(args, args.command)
+
+
+def field_values(args: argparse.Namespace, command: str) -> dict[str, Any]:
+    """The request fields given as options (those of add_field_options)."""
     fields = {
         field.name: getattr(args, field.name)
-        for field in request_fields(args.command)
+        for field in request_fields(command)
         if getattr(args, field.name, None) is not None
     }
     for item in args.field:

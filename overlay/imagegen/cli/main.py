@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("images_command", "create images from a prompt"),
     "edit": ("images_command", "edit images (with an optional mask)"),
     "vary": ("images_command", "create variations of an image"),
+    "batch": ("batch_command", "run a file of requests into a folder of images, resumably"),
     "openai": ("openai_command", "the seed library's commands: GetImages, GetImageDescriptionStructure"),
     "demo": ("demo_command", "generate, edit, vary and stream on a local reference server"),
     "serve": ("serve_command", "run the reference server"),
@@ -36,6 +37,7 @@ examples:
   imagegen generate "Yellow alpaca" --model dall-e-3 --size 1024x1024 -o images/
   imagegen edit photo.png --prompt "add a red hat" --mask mask.png --model gpt-image-1.5
   imagegen vary photo.png -n 2
+  imagegen batch prompts.txt -o out/ --model gpt-image-1.5    resumable; run it again after a crash
   imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \\
       --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
   imagegen serve --no-auth --port 8000
@@ -58,6 +60,7 @@ positional arguments:
     generate   create images from a prompt
     edit       edit images (with an optional mask)
     vary       create variations of an image
+    batch      run a file of requests into a folder of images, resumably
     openai     the seed library's commands: GetImages, GetImageDescriptionStructure
     demo       generate, edit, vary and stream on a local reference server
     serve      run the reference server
@@ -75,6 +78,7 @@ examples:
   imagegen generate "Yellow alpaca" --model dall-e-3 --size 1024x1024 -o images/
   imagegen edit photo.png --prompt "add a red hat" --mask mask.png --model gpt-image-1.5
   imagegen vary photo.png -n 2
+  imagegen batch prompts.txt -o out/ --model gpt-image-1.5    resumable; run it again after a crash
   imagegen openai GetImages --url https://host/localai/ --token "$TOKEN" --model sd-1.5-ggml \
       --descr "{'prompt':'Yellow alpaca','n':'1','size':'64x64'}"
   imagegen serve --no-auth --port 8000

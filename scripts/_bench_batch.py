@@ -1,0 +1,241 @@
+"""The batch benchmarks of scripts/bench (registered by scripts/_bench.py, which imports this).
+
+- batch-throughput: 2,000 small generations against the reference server (two workers, its own
+  process), 64 in flight: `imagegen batch` (state, files, results) against a hand-written
+  asyncio + httpx loop with the same concurrency that only reads the answers.
+- batch-429: the same batch with 10 % of its requests answered 429 (Retry-After: 1), against the
+  same batch without faults; no request lost, none answered twice.
+- batch-rss: the peak RSS of `imagegen batch` (its own process) on a 100,000-line input, against
+  a budget of 150 MB. The server is a stub that answers a fixed 1x1 PNG at once (this measures the
+  client's memory, not the painter), and the folder is on tmpfs when /dev/shm exists (fsync there
+  costs nothing: this measures memory, not the disk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+THROUGHPUT_TARGET = 0.95
+FAULT_TARGET = 0.8
+RSS_BUDGET_MB = 150.0
+CONCURRENCY = 64
+_PNG_1X1 = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg=="
+)
+
+
+def register(bench: ModuleType) -> None:
+    """Add the batch benchmarks to scripts/_bench.py's registry."""
+    Row, Measure, at_least, at_most = bench.Row, bench.Measure, bench.at_least, bench.at_most
+
+    @bench.benchmark(
+        "batch-throughput", "imagegen batch of 2,000 generations vs a bare asyncio+httpx loop, 64 in flight"
+    )
+    def batch_throughput(settings: Any) -> list[Any]:
+        count = settings.count(2000, 400)
+        with bench.server_process(workers=2) as base_url:
+            _bare_loop(base_url, _lines(settings.count(128, 64), "warm-up"))
+            bare = _bare_loop(base_url, _lines(count, "bare"))
+            ours, summary = _imagegen_batch(base_url, _lines(count, "batch"))
+        details = f"{count} requests each; batch: {summary}"
+        return [
+            Row(
+                "batch-throughput",
+                Measure("imagegen batch", count / ours, "req/s"),
+                Measure("asyncio+httpx loop", count / bare, "req/s"),
+                at_least(THROUGHPUT_TARGET),
+                details,
+            )
+        ]
+
+    @bench.benchmark("batch-429", "imagegen batch with 10% of requests answered 429 (Retry-After: 1) vs none")
+    def batch_429(settings: Any) -> list[Any]:
+        count = settings.count(2000, 400)
+        with bench.server_process(workers=2) as base_url:
+            _bare_loop(base_url, _lines(settings.count(128, 64), "warm-up"))
+            clean, _ = _imagegen_batch(base_url, _lines(count, "clean"))
+            fault = {
+                "X-Imagegen-Fault": f"status=429; times={count // 10}; retry-after=1; id=bench-{time.time()}"
+            }
+            faulty, summary = _imagegen_batch(base_url, _lines(count, "faulty"), headers=fault)
+        return [
+            Row(
+                "batch-429",
+                Measure("with 10% 429", count / faulty, "req/s"),
+                Measure("without", count / clean, "req/s"),
+                at_least(FAULT_TARGET),
+                f"{count} requests; {summary}",
+            )
+        ]
+
+    @bench.benchmark("batch-rss", "peak RSS of imagegen batch on a 100,000-line input vs a 150 MB budget")
+    def batch_rss(settings: Any) -> list[Any]:
+        count = settings.count(100_000, 20_000)
+        with _stub_server() as (base_url, served), tempfile.TemporaryDirectory(dir=_fast_dir()) as scratch:
+            source = Path(scratch) / "in.jsonl"
+            with source.open("w") as handle:
+                for line in _lines(count, "rss"):
+                    handle.write(json.dumps(line) + "\n")
+            started = time.monotonic()
+            peak_mb, status, tail = _peak_rss_of(
+                [str(Path(sys.executable).parent / "imagegen"), "batch", str(source), "-o", f"{scratch}/out",
+                 "--url", base_url, "--concurrency", str(CONCURRENCY), "-q"],
+                {"OPENAI_API_KEY": "sk-bench-rss-1"},
+            )  # fmt: skip
+            elapsed = time.monotonic() - started
+            results = Path(scratch) / "out" / "results.jsonl"
+            lines = len(results.read_bytes().splitlines()) if status == 0 else 0
+        if status != 0 or lines != count:
+            raise bench.BenchError(f"imagegen batch exited {status} with {lines} of {count} results: {tail}")
+        return [
+            Row(
+                "batch-rss",
+                Measure("peak RSS", peak_mb, "MB"),
+                Measure("budget", RSS_BUDGET_MB, "MB"),
+                at_most(1.0),
+                f"{count} lines in {elapsed:.0f} s ({count / elapsed:.0f}/s, {served[0]} requests served)",
+            )
+        ]
+
+
+def _lines(count: int, tag: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "custom_id": f"{tag}-{index}",
+            "method": "POST",
+            "url": "/v1/images/generations",
+            "body": {
+                "prompt": f"{tag} {index}: a lighthouse",
+                "model": "dall-e-2",
+                "size": "256x256",
+                "response_format": "b64_json",
+            },
+        }
+        for index in range(count)
+    ]
+
+
+def _bare_loop(base_url: str, lines: list[dict[str, Any]]) -> float:
+    """Seconds for a plain asyncio + httpx loop to send every line, CONCURRENCY at a time."""
+    import httpx
+
+    async def run() -> float:
+        gate = asyncio.Semaphore(CONCURRENCY)
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
+        async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60.0) as client:
+
+            async def one(line: dict[str, Any]) -> None:
+                async with gate:
+                    answer = await client.post("/images/generations", json=line["body"])
+                    answer.raise_for_status()
+                    answer.json()
+
+            started = time.monotonic()
+            await asyncio.gather(*(one(line) for line in lines))
+            return time.monotonic() - started
+
+    return asyncio.run(run())
+
+
+def _imagegen_batch(
+    base_url: str, lines: list[dict[str, Any]], headers: dict[str, str] | None = None
+) -> tuple[float, Any]:
+    """Seconds for run_batch_async to run `lines` into a new folder, and its summary (checked)."""
+    from imagegen import AsyncImagesClient
+    from imagegen.batch import run_batch_async
+
+    with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "in.jsonl"
+        source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+        async def run() -> Any:
+            async with AsyncImagesClient(
+                base_url=base_url, api_key="sk-bench-batch-1", default_headers=headers or {}
+            ) as client:
+                return await run_batch_async(
+                    source, Path(scratch) / "out", client=client, concurrency=CONCURRENCY, progress=False
+                )
+
+        started = time.monotonic()
+        summary = asyncio.run(run())
+        elapsed = time.monotonic() - started
+        ids = [
+            json.loads(text)["custom_id"]
+            for text in (Path(scratch) / "out" / "results.jsonl").read_text().splitlines()
+        ]
+        if sorted(ids) != sorted(line["custom_id"] for line in lines):
+            raise RuntimeError(f"results lost or duplicated: {len(ids)} results for {len(lines)} requests")
+    return elapsed, summary
+
+
+@contextmanager
+def _stub_server() -> Iterator[tuple[str, list[int]]]:
+    """A loopback server that answers every generation with a 1x1 PNG at once, counting them."""
+    import uvicorn
+
+    served = [0]
+    body = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(_PNG_1X1).decode()}]}).encode()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        served[0] += 1
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the stub server did not start")
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/v1", served
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _fast_dir() -> str | None:
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
+
+
+def _peak_rss_of(command: list[str], env: dict[str, str]) -> tuple[float, int, str]:
+    """(peak RSS in MB, exit status, last stderr) of `command` run to its end."""
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        stderr.seek(0)
+        tail = stderr.read().decode(errors="replace")[-500:]
+    return usage.ru_maxrss / 1024, process.returncode, tail
+
+
+__all__ = ["register"]
