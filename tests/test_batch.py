@@ -70,7 +70,7 @@ def test_a_jsonl_batch_writes_images_and_results_and_resumes_to_nothing(
     assert all(result.files == [out / f"{result.custom_id}-1.png"] for result in seen)
     again = run_batch(source, out, client_options=options(reference_url))
     assert (again.done, again.already_done) == (24, 24)
-    assert "24 already done before this run" in str(again)
+    assert "24 already done before this run of 24; nothing left to send" in str(again)
     assert results(out) == lines
 
 

@@ -177,7 +177,7 @@ def test_an_openai_batch_run_killed_while_polling_resumes_the_same_batch(
     source = write_lines(tmp_path / "in.jsonl", 10, "poll")
     out = tmp_path / "out"
     command = [IMAGEGEN, "batch", str(source), "-o", str(out), "--engine", "openai-batch", "--url", slow_url,
-               "--poll", "0.1", "-q"]  # fmt: skip
+               "--poll", "0.1"]  # fmt: skip
     env = environment(SLOW_TOKEN)
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     kill_when(
@@ -194,6 +194,7 @@ def test_an_openai_batch_run_killed_while_polling_resumes_the_same_batch(
     finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
 
     assert finished.returncode == 0, finished.stderr
+    assert f"batch {batch_id} resumed for /v1/images/generations" in finished.stderr
     ids = [json.loads(text)["custom_id"] for text in (out / "results.jsonl").read_text().splitlines()]
     assert sorted(ids) == sorted(f"poll-{i}" for i in range(10))
     with ImagesClient(base_url=slow_url, api_key=SLOW_TOKEN) as client:

@@ -3,7 +3,8 @@
     from imagegen.batch import run_batch
 
     summary = run_batch("requests.jsonl", "out/", concurrency=16)
-    print(summary)   # batch: 1998 done, 2 failed of 2000; 2000 in 2m41s (12.4/s); results in ...
+    print(summary)
+    # batch: 1998 done, 2 failed of 2000; 2000 sent in 2m41s (12.4/s); results in out/results.jsonl, ...
 
 The input is the Batch API's JSONL (`{"custom_id", "method", "url", "body"}` a line), CSV with a
 `prompt` column, or one prompt a line. The output folder gets `<custom_id>-<i>.<ext>` images,

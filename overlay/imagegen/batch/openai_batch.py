@@ -56,8 +56,13 @@ class OpenAIBatchRun:
         for chunk in self.state.chunks():
             if chunk["status"] == "read":
                 continue
-            batch_id = chunk["batch_id"] or await self._submit(chunk)
+            resumed = chunk["batch_id"]
+            batch_id = resumed or await self._submit(chunk)
             self._batches.append(batch_id)
+            self.progress.say(
+                f"batch {batch_id} {'resumed' if resumed else 'created'} for {chunk['endpoint']}; "
+                f"`imagegen batch status {batch_id}` shows it, `imagegen batch cancel {batch_id}` stops it"
+            )
         for chunk in self.state.chunks():
             if chunk["status"] == "read":
                 continue

@@ -64,6 +64,15 @@ class Progress:
             self._last_line = now
             print(self.line(snapshot), file=self.stream, flush=True)
 
+    def say(self, text: str) -> None:
+        """Print one message (above the bar, if there is one)."""
+        if not self.enabled:
+            return
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream, flush=True)
+
     def line(self, snapshot: Snapshot) -> str:
         """`batch: 340/2000 done, 2 failed, 16 in flight, 12.3/s, ETA 2m15s, concurrency 16`."""
         elapsed = max(time.monotonic() - self.started, 1e-9)

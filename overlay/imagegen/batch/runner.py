@@ -85,7 +85,7 @@ class BatchSummary:
         where = f"results in {self.folder / RESULTS_FILE}"
         if self.failed or self.skipped_lines:
             where += f", failures in {self.folder / ERRORS_FILE}"
-        took = f"{sent} sent in {duration(self.elapsed_s)} ({rate:.1f}/s)"
+        took = f"{sent} sent in {duration(self.elapsed_s)} ({rate:.1f}/s)" if sent else "nothing left to send"
         return f"batch: {', '.join(parts)} of {self.total}; {took}; {where}"
 
 
