@@ -194,7 +194,7 @@ _SUBJECTS = (
 # stdin closes, so it cannot outlive the benchmark even if the benchmark is killed (its worker
 # processes, if any, stop within a second of their parent).
 _SERVER_CODE = """
-import os, threading
+import dataclasses, os, threading
 from imagegen.server import ServerConfig, serve_forever
 
 def _exit_with_parent():
@@ -205,6 +205,10 @@ def _exit_with_parent():
 threading.Thread(target=_exit_with_parent, daemon=True).start()
 token = os.environ.get("IMAGEGEN_BENCH_TOKEN")
 config = ServerConfig(tokens=frozenset({token})) if token else ServerConfig(auth=False)
+if os.environ.get("IMAGEGEN_BENCH_QUEUE"):
+    config = dataclasses.replace(config, queue=int(os.environ["IMAGEGEN_BENCH_QUEUE"]))
+if os.environ.get("IMAGEGEN_BENCH_FAULTS"):
+    config = dataclasses.replace(config, faults_enabled=True)
 workers = int(os.environ.get("IMAGEGEN_BENCH_WORKERS", "1"))
 serve_forever(config, "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True), workers=workers)
 """
@@ -324,15 +328,19 @@ def load_details(load: LoadResult, floor: LoadResult, rounds: int) -> str:
 
 
 @contextmanager
-def server_process(token: str | None = None, workers: int = 1) -> Iterator[str]:
+def server_process(
+    token: str | None = None, workers: int = 1, queue: int | None = None, faults: bool = False
+) -> Iterator[str]:
     """Run the reference server (no auth unless `token`, 127.0.0.1, a free port, `workers`
-    processes) in its own process; yields its base URL and stops it when the block ends,
-    however it ends."""
+    processes, `queue` requests waiting per worker, faults on demand if `faults`) in its own
+    process; yields its base URL and stops it when the block ends, however it ends."""
     with tempfile.TemporaryFile() as stderr:
         environment = {
             **os.environ,
             "IMAGEGEN_BENCH_WORKERS": str(workers),
             **({"IMAGEGEN_BENCH_TOKEN": token} if token else {}),
+            **({"IMAGEGEN_BENCH_QUEUE": str(queue)} if queue else {}),
+            **({"IMAGEGEN_BENCH_FAULTS": "1"} if faults else {}),
         }
         process = subprocess.Popen(
             [sys.executable, "-c", _SERVER_CODE],

@@ -199,7 +199,7 @@ def test_the_async_api_with_an_async_callback(tmp_path: Path, reference_url: str
     assert seen == ["done"] * 4
 
 
-def test_the_pacer_halves_on_throttling_once_per_cooldown_and_grows_back() -> None:
+def test_the_pacer_halves_on_throttling_once_per_cooldown_pauses_only_when_most_are_refused() -> None:
     now = [0.0]
     pacer = Pacer(8, clock=lambda: now[0])
 
@@ -212,11 +212,17 @@ def test_the_pacer_halves_on_throttling_once_per_cooldown_and_grows_back() -> No
     pacer.in_flight = 1
     pacer.release("throttled", 2.0)  # the same burst: no second cut
     assert (pacer.concurrency, pacer.cuts) == (4, 1)
+    assert pacer._delay() == pytest.approx(2.0)  # every answer so far a refusal: nothing starts
     now[0] = 3.0
     for _ in range(40):
         pacer.in_flight = 1
         pacer.release("ok")
     assert pacer.concurrency == 8  # back up, never above the maximum
+    now[0] = 10.0
+    pacer.in_flight = 1
+    pacer.release("throttled", 5.0)  # one refusal among many successes: halved, not paused
+    assert (pacer.concurrency, pacer.cuts) == (4, 2)
+    assert pacer._delay() == 0.0
 
 
 def test_max_rpm_spaces_the_starts() -> None:

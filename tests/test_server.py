@@ -486,6 +486,18 @@ def test_a_fault_answers_n_times_then_the_request_succeeds(http: httpx.Client) -
     }
 
 
+def test_a_fault_every_k_requests_strikes_the_kth_ones_up_to_times(http: httpx.Client) -> None:
+    headers = fault("status=429; every=3; times=2")
+    codes = [
+        http.post("/images/generations", json={"prompt": "p", "size": "256x256"}, headers=headers).status_code
+        for _ in range(9)
+    ]
+    assert codes == [200, 200, 429, 200, 200, 429, 200, 200, 200]
+    refused = http.post("/images/generations", json={"prompt": "p"}, headers=fault("status=429; every=0"))
+    assert refused.status_code == 400
+    assert "every must be at least 1" in error_of(refused)["message"]
+
+
 @pytest.mark.parametrize(
     ("status", "kind"), [(429, "rate_limit_error"), (500, "server_error"), (400, "invalid_request_error")]
 )

@@ -5,8 +5,12 @@ The limit starts at the concurrency asked for and moves as TCP's congestion wind
 - additive increase: each success raises it by 1/limit, so about one more request in flight per
   round of `limit` successes, never above the concurrency asked for;
 - multiplicative decrease: a 429 or 503 halves it (at least 1), once per cool-down (the
-  Retry-After asked for, and at least a second), so one burst of refusals counts once; and no
-  new request starts until the Retry-After has passed;
+  Retry-After asked for, and at least a second), so one burst of refusals counts once; the
+  refused request itself waits its Retry-After before it is sent again;
+- a pause: when most of the last answers (half of the last 20, or more) are refusals, the
+  server is refusing everything (a rate limit reached), and no new request starts until the
+  Retry-After has passed. A refusal here and there (a busy replica) pauses nothing: halving
+  the concurrency is answer enough, and stopping every request for each one would cost far more;
 - `max_rpm`, when given, caps how many requests start in any 60 seconds.
 
 Other failures (a 500, a dropped connection) neither raise nor lower it: they say nothing of load.
@@ -21,6 +25,8 @@ from collections import deque
 from collections.abc import Callable
 
 MIN_COOLDOWN_S = 1.0
+RECENT = 20
+"""How many of the last answers the pause looks at."""
 
 
 class Pacer:
@@ -47,6 +53,7 @@ class Pacer:
         self._paused_until = 0.0
         self._last_cut = float("-inf")
         self._starts: deque[float] = deque()
+        self._recent: deque[bool] = deque(maxlen=RECENT)  # True: a refusal
         self._changed = asyncio.Event()
 
     @property
@@ -71,9 +78,11 @@ class Pacer:
         """A request ended: `ok`, `throttled` (429/503, with the Retry-After in seconds) or `failed`."""
         self.in_flight -= 1
         now = self._clock()
+        self._recent.append(outcome == "throttled")
         if outcome == "throttled":
             wait = max(retry_after or 0.0, 0.0)
-            self._paused_until = max(self._paused_until, now + wait)
+            if 2 * sum(self._recent) >= len(self._recent):
+                self._paused_until = max(self._paused_until, now + wait)
             if now - self._last_cut >= max(wait, MIN_COOLDOWN_S):
                 self.limit = max(1.0, self.limit / 2)
                 self._last_cut = now

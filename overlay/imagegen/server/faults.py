@@ -17,6 +17,8 @@ request of an operation (ServerConfig.route_faults). Keys:
     truncate=K          streams: send K events, then half of the next one, then end
     malformed           answer 200 with a body that is not valid JSON
     times=N             the first N matching requests get the fault (default 1)
+    every=K             only every K-th matching request is a candidate (K, 2K, ...; default 1):
+                        `every=10; times=200` faults 10 % of 2,000 requests, spread through them
     id=TEXT             any text, to keep the counters of separate tests apart
 """
 
@@ -36,7 +38,7 @@ BUCKET = "faults"
 COUNT_TTL_S = 3600.0  # a fault's count is forgotten an hour after it last struck
 MAX_LATENCY_S = 30.0
 _FLAGS = {"drop", "malformed"}
-_VALUES = {"status", "retry-after", "retry-after-ms", "latency", "truncate", "times", "id"}
+_VALUES = {"status", "retry-after", "retry-after-ms", "latency", "truncate", "times", "every", "id"}
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Fault:
     truncate_after: int | None = None
     malformed: bool = False
     times: int = 1
+    every: int = 1
 
     def headers(self) -> dict[str, str]:
         """The retry headers the faulty answer carries."""
@@ -88,6 +91,7 @@ def parse_fault(text: str) -> Fault:
             truncate_after=int(values["truncate"]) if "truncate" in values else None,
             malformed="malformed" in flags,
             times=int(values.get("times", 1)),
+            every=int(values.get("every", 1)),
         )
     except ValueError as error:
         raise _bad(str(error)) from None
@@ -95,10 +99,11 @@ def parse_fault(text: str) -> Fault:
         raise _bad("status must be between 400 and 599")
     if (
         fault.times < 1
+        or fault.every < 1
         or fault.latency_s < 0
         or (fault.truncate_after is not None and fault.truncate_after < 0)
     ):
-        raise _bad("times must be at least 1; latency and truncate cannot be negative")
+        raise _bad("times and every must be at least 1; latency and truncate cannot be negative")
     return fault
 
 
@@ -121,6 +126,7 @@ class FaultBook:
         self._routes = {route: parse_fault(text) for route, text in route_faults.items()} if enabled else {}
         self._bucket = bucket
         self._struck: Counter[str] = Counter()  # without a store: this process's counts
+        self._seen: Counter[str] = Counter()
         self._lock = threading.Lock()
 
     def applies(self, operation: str, header: str | None) -> bool:
@@ -135,12 +141,14 @@ class FaultBook:
             fault, key = parse_fault(header), f"header:{header}"
         else:
             fault, key = self._routes[operation], f"route:{operation}"
-        return fault if self._count(key, fault.times) else None
+        return fault if self._count(key, fault.times, fault.every) else None
 
-    def _count(self, key: str, times: int) -> bool:
+    def _count(self, key: str, times: int, every: int) -> bool:
+        """Count this request; whether it gets the fault (the K-th, 2K-th, ... while struck < times)."""
         if self._bucket is None:
             with self._lock:
-                if self._struck[key] >= times:
+                self._seen[key] += 1
+                if self._struck[key] >= times or self._seen[key] % every:
                     return False
                 self._struck[key] += 1
                 return True
@@ -149,7 +157,7 @@ class FaultBook:
         with bucket.store.transaction():
             current = bucket.get(name)
             struck = int(current.meta.get("struck", 0)) if current is not None else 0
-            if struck >= times:
-                return False
-            bucket.put(name, meta={"struck": struck + 1}, ttl_s=COUNT_TTL_S)
-        return True
+            seen = int(current.meta.get("seen", 0)) + 1 if current is not None else 1
+            strikes = struck < times and seen % every == 0
+            bucket.put(name, meta={"struck": struck + strikes, "seen": seen}, ttl_s=COUNT_TTL_S)
+        return strikes
