@@ -52,13 +52,17 @@ def test_an_uploaded_image_is_described_listed_read_edited_by_id_and_deleted(ref
             client.edit(uploaded, "again", model="gpt-image-1.5")
 
 
-def test_the_async_files_take_any_file_with_an_expiry_and_page_through(reference_url: str) -> None:
+def test_the_async_files_edit_by_id_take_any_file_with_an_expiry_and_page_through(reference_url: str) -> None:
     async def scenario() -> None:
         async with AsyncImagesClient(base_url=reference_url, api_key=REFERENCE_TOKEN) as client:
             notes = [
                 await client.files.upload(f"note {i}".encode(), purpose="user_data", filename=f"note-{i}.txt")
                 for i in range(3)
             ]
+            photo = await client.files.upload(png_bytes(48, 48))
+            edited = await client.edit(photo, "add a hat", model="gpt-image-1.5", size="1024x1024")
+            assert Image.open(io.BytesIO(await edited.images[0].bytes())).size == (1024, 1024)
+            assert (await client.files.delete(photo.id)).deleted
             kept = await client.files.upload(b"kept", purpose="user_data", expires_after=3600)
             assert kept.expires_at is not None
             assert kept.expires_at - kept.created_at == 3600

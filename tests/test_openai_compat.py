@@ -18,6 +18,7 @@ from openai.types import (
     ImageEditPartialImageEvent,
     ImageGenCompletedEvent,
     ImageGenPartialImageEvent,
+    ImagesResponse,
 )
 from PIL import Image
 
@@ -304,3 +305,24 @@ def test_wrong_api_key_raises_authentication_error(base_url: str) -> None:
     assert caught.value.status_code == 401
     assert caught.value.code == "invalid_api_key"
     assert caught.value.response.headers.get("x-request-id", "").startswith("req_")
+
+
+def test_a_file_uploaded_with_the_sdk_is_edited_by_id_through_its_low_level_post(
+    client: openai.OpenAI,
+) -> None:
+    photo = client.files.create(file=("photo.png", png(64, 64)), purpose="vision")
+    assert (photo.purpose, photo.bytes) == ("vision", len(png(64, 64)))
+    answer = client.post(
+        "/images/edits",
+        body={
+            "model": GPT_IMAGE,
+            "prompt": "add a hat",
+            "size": "1024x1024",
+            "images": [{"file_id": photo.id}],
+        },
+        cast_to=ImagesResponse,
+    )
+    assert answer.data is not None
+    from_b64(answer.data[0].b64_json, "1024x1024", "png")
+    assert client.files.content(photo.id).content == png(64, 64)
+    assert client.files.delete(photo.id).deleted
