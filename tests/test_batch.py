@@ -262,6 +262,11 @@ def test_the_command_line_runs_a_batch_and_says_how_it_went(tmp_path: Path, refe
     assert checked.returncode == 2
     assert "line 2: is not JSON" in checked.stderr
     assert "Traceback" not in checked.stderr
+    shown = subprocess.run(
+        [IMAGEGEN, "batch", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "--max-attempts" in shown.stdout
+    assert "--raw" not in shown.stdout  # a batch has no single answer to print
 
 
 class _Terminal(io.StringIO):

@@ -60,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     run.add_argument("--json", action="store_true", help="status/cancel: print the batch object as JSON")
     fields = parser.add_argument_group("fields of CSV and text lines (what a line leaves out)")
     add_field_options(fields, "generate")
-    add_connection_options(parser)
+    add_connection_options(parser, raw=False)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,9 +21,9 @@ class UsageError(Exception):
     """Bad usage or input: printed as one line, exit status 2."""
 
 
-def add_connection_options(parser: argparse.ArgumentParser) -> None:
+def add_connection_options(parser: argparse.ArgumentParser, *, raw: bool = True) -> None:
     """--url, --token, --token-file, --headers, --query, --auth-header, --allow-local-paths, --proxy,
-    --timeout, --max-retries, --raw, -v, --quiet."""
+    --timeout, --max-retries, --raw (unless `raw` is False), -v, --quiet."""
     group = parser.add_argument_group("connection")
     group.add_argument(
         "--url", metavar="URL", help="the API base URL (default: OPENAI_BASE_URL, else OpenAI)"
@@ -65,11 +65,14 @@ def add_connection_options(parser: argparse.ArgumentParser) -> None:
         help="retries after the first attempt, on connection errors, 429 and 5xx (default 2)",
     )
     group.add_argument("--retries", type=int, dest="old_retries", help=argparse.SUPPRESS)
-    group.add_argument("--raw", action="store_true", help="print status, headers and body instead of saving")
+    if raw:  # not for commands that have no single answer to print (batch)
+        group.add_argument(
+            "--raw", action="store_true", help="print status, headers and body instead of saving"
+        )
     group.add_argument(
         "--no-check",
         action="store_true",
-        help="send even what the model's known rules refuse (--raw implies it)",
+        help="send even what the model's known rules refuse" + (" (--raw implies it)" if raw else ""),
     )
     output = parser.add_argument_group("output")
     output.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
