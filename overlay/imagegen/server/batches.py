@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +24,7 @@ from typing import Any
 
 from .errors import ApiError
 from .files import FileStore
+from .owners import owner_alive, owner_name
 from .storage import Store
 
 logger = logging.getLogger("imagegen.server")
@@ -186,7 +186,7 @@ class BatchStore:
                 RUNNING,
             ).fetchall()
             for batch_id, holder, lease_until in rows:
-                if holder == runner or lease_until < now or not _alive(holder):
+                if holder == runner or lease_until < now or not owner_alive(holder or ""):
                     db.execute(
                         "UPDATE batches SET runner = ?, lease_until = ? WHERE id = ?",
                         (runner, now + LEASE_S, batch_id),
@@ -361,7 +361,7 @@ class BatchRunner:
         self.batches = batches
         self.execute = execute
         self.delay_s = delay_s
-        self.name = f"{os.getpid()}-{secrets.token_hex(4)}"
+        self.name = owner_name()
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -425,16 +425,3 @@ class BatchRunner:
         if ending == "completed":
             await asyncio.to_thread(self.batches._set_status, batch_id, "finalizing")
         await asyncio.to_thread(self.batches.finish, batch_id, owner, ending)
-
-
-def _alive(runner: str | None) -> bool:
-    """Whether the process of a runner name (`PID-xxxx`) is still running."""
-    if not runner:
-        return False
-    try:
-        os.kill(int(runner.split("-", 1)[0]), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True

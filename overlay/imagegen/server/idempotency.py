@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import secrets
-import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +32,11 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from .errors import ApiError
+from .owners import owner_alive, owner_name
 from .storage import Bucket, Entry, StoreFull
 
 BUCKET = "idempotency"
 RUNNING, DONE, FAILED = "running", "done", "failed"
-_HOST = socket.gethostname()
-_PROCESS = secrets.token_hex(8)  # tells this process from an earlier one that had its pid
 _FIRST_POLL_S, _MAX_POLL_S = 0.02, 0.25
 
 
@@ -113,12 +110,10 @@ class IdempotencyRecords:
                 body = self._bucket.read(current)
                 if body is not None:
                     return Replay(int(current.meta["status"]), body, str(current.meta["media_type"]))
-            elif state == RUNNING and _alive(str(current.meta.get("owner", ""))):
+            elif state == RUNNING and owner_alive(str(current.meta.get("owner", ""))):
                 return None
         generations = int(current.meta.get("generations", 0)) if current is not None else 0
-        claim = Claim(
-            name, fingerprint, f"{_HOST}:{os.getpid()}:{_PROCESS}:{secrets.token_hex(4)}", generations
-        )
+        claim = Claim(name, fingerprint, owner_name(), generations)
         meta = {
             "fingerprint": fingerprint,
             "state": RUNNING,
@@ -207,21 +202,4 @@ def _same(now: Entry | None, seen: Entry | None) -> bool:
     if now is None or seen is None:
         return now is seen
     return now.created_at == seen.created_at and now.meta == seen.meta
-
-
-def _alive(owner: str) -> bool:
-    """Whether the process named in a claim may still be working on it."""
-    host, _, rest = owner.partition(":")
-    pid_text, _, process = rest.partition(":")
-    if host != _HOST or not pid_text.isdigit():
-        return True  # another machine: only its lease tells
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return process.startswith(_PROCESS)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
