@@ -71,7 +71,7 @@ def test_the_async_files_edit_by_id_take_any_file_with_an_expiry_and_page_throug
             page = await client.files.list(purpose="user_data", limit=2)
             assert len(page) == 2
             assert page.has_more
-            seen = [item.id async for item in client.files.iterate(purpose="user_data")]
+            seen = [item.id async for item in client.files.iterate(purpose="user_data", limit=2)]
             assert {note.id for note in notes} | {kept.id} <= set(seen)
             assert len(seen) == len(set(seen))
             for item in [*notes, kept]:

@@ -17,7 +17,19 @@ from typing import TYPE_CHECKING, Any, Unpack
 
 from .calls import Call
 from .errors import InvalidResponseError
-from .resources import AsyncResource, Resource, ResourceCallOptions, SyncResource, optional
+from .resources import (
+    AsyncResource,
+    Page,
+    Resource,
+    ResourceCallOptions,
+    SyncResource,
+    every_item,
+    every_item_async,
+    mapping_of,
+    optional,
+    page_of,
+    whole_number,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -70,16 +82,13 @@ class BatchObject:
         batch_id, status = data.get("id"), data.get("status")
         if not isinstance(batch_id, str) or not isinstance(status, str):
             raise InvalidResponseError(f"the server's batch object has no id or status: {dict(data)!r:.200}")
-        counts = _mapping(data.get("request_counts"))
-        listed = _mapping(data.get("errors")).get("data")
+        counts = mapping_of(data.get("request_counts"))
+        listed = mapping_of(data.get("errors")).get("data")
         listed = listed if isinstance(listed, list) else []
 
         def text(key: str) -> str | None:
             value = data.get(key)
             return value if isinstance(value, str) else None
-
-        def number(value: Any) -> int:
-            return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
         metadata = data.get("metadata")
         return cls(
@@ -89,9 +98,9 @@ class BatchObject:
             input_file_id=text("input_file_id") or "",
             output_file_id=text("output_file_id"),
             error_file_id=text("error_file_id"),
-            created_at=number(data.get("created_at")),
+            created_at=whole_number(data.get("created_at")) or 0,
             request_counts=RequestCounts(
-                number(counts.get("total")), number(counts.get("completed")), number(counts.get("failed"))
+                *(whole_number(counts.get(key)) or 0 for key in ("total", "completed", "failed"))
             ),
             errors=[item for item in listed if isinstance(item, Mapping)],
             metadata={str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, Mapping) else {},
@@ -99,23 +108,8 @@ class BatchObject:
         )
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-@dataclass(frozen=True)
-class BatchPage:
-    """One page of `batches.list`."""
-
-    data: list[BatchObject]
-    has_more: bool
-    last_id: str | None
-
-    def __iter__(self) -> Iterator[BatchObject]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+BatchPage = Page[BatchObject]
+"""One page of `batches.list`."""
 
 
 class _BatchesCore(Resource):
@@ -150,15 +144,7 @@ class _BatchesCore(Resource):
         return BatchObject.from_answer(self._json(response))
 
     def _page(self, response: httpx.Response) -> BatchPage:
-        answer = self._json(response)
-        items = answer.get("data")
-        if not isinstance(items, list):
-            raise InvalidResponseError("the server's list of batches has no `data` list")
-        batches = [BatchObject.from_answer(item) for item in items if isinstance(item, Mapping)]
-        last = answer.get("last_id")
-        if not isinstance(last, str):
-            last = batches[-1].id if batches else None
-        return BatchPage(batches, answer.get("has_more") is True, last)
+        return page_of(self._json(response), BatchObject.from_answer, "batches")
 
 
 class Batches(_BatchesCore, SyncResource):
@@ -192,15 +178,9 @@ class Batches(_BatchesCore, SyncResource):
         """One page of batches, newest first; the next is `list(after=page.last_id)`."""
         return self._page(self._send(self._list_call(limit, after), options))
 
-    def iterate(self, *, max_pages: int = 1000) -> Iterator[BatchObject]:
-        """Every batch, page after page (at most `max_pages` requests)."""
-        after: str | None = None
-        for _ in range(max_pages):
-            page = self.list(after=after)
-            yield from page
-            if not page.has_more or page.last_id is None:
-                return
-            after = page.last_id
+    def iterate(self, *, limit: int | None = None, max_pages: int = 1000) -> Iterator[BatchObject]:
+        """Every batch, page after page (`limit` a page, at most `max_pages` requests)."""
+        return every_item(lambda after: self.list(limit=limit, after=after), max_pages)
 
 
 class AsyncBatches(_BatchesCore, AsyncResource):
@@ -233,16 +213,9 @@ class AsyncBatches(_BatchesCore, AsyncResource):
         """One page of batches; see Batches.list."""
         return self._page(await self._send(self._list_call(limit, after), options))
 
-    async def iterate(self, *, max_pages: int = 1000) -> AsyncIterator[BatchObject]:
-        """Every batch, page after page (at most `max_pages` requests)."""
-        after: str | None = None
-        for _ in range(max_pages):
-            page = await self.list(after=after)
-            for item in page:
-                yield item
-            if not page.has_more or page.last_id is None:
-                return
-            after = page.last_id
+    def iterate(self, *, limit: int | None = None, max_pages: int = 1000) -> AsyncIterator[BatchObject]:
+        """Every batch, page after page: `async for batch in ...`; see Batches.iterate."""
+        return every_item_async(lambda after: self.list(limit=limit, after=after), max_pages)
 
 
 __all__ = ["AsyncBatches", "BatchObject", "BatchPage", "Batches", "RequestCounts"]

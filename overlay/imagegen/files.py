@@ -22,7 +22,18 @@ from .calls import Call
 from .contract.operations import MULTIPART
 from .errors import InvalidResponseError, UploadError
 from .imageinfo import CONTENT_TYPES, image_info
-from .resources import AsyncResource, Resource, ResourceCallOptions, SyncResource, optional
+from .resources import (
+    AsyncResource,
+    Page,
+    Resource,
+    ResourceCallOptions,
+    SyncResource,
+    every_item,
+    every_item_async,
+    optional,
+    page_of,
+    whole_number,
+)
 from .uploads import prepare_upload
 
 if TYPE_CHECKING:
@@ -66,18 +77,14 @@ class FileObject:
         if not isinstance(file_id, str) or not file_id:
             raise InvalidResponseError(f"the server's file object has no id: {dict(data)!r:.200}")
 
-        def number(key: str) -> int | None:
-            value = data.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
         return cls(
             id=file_id,
-            bytes=number("bytes") or 0,
-            created_at=number("created_at") or 0,
+            bytes=whole_number(data.get("bytes")) or 0,
+            created_at=whole_number(data.get("created_at")) or 0,
             filename=str(data.get("filename") or ""),
             purpose=str(data.get("purpose") or ""),
             status=data.get("status") if isinstance(data.get("status"), str) else None,
-            expires_at=number("expires_at"),
+            expires_at=whole_number(data.get("expires_at")),
             raw=dict(data),
         )
 
@@ -90,19 +97,8 @@ class FileDeleted:
     deleted: bool
 
 
-@dataclass(frozen=True)
-class FilePage:
-    """One page of `files.list`: its files, and whether another page follows."""
-
-    data: list[FileObject]
-    has_more: bool
-    last_id: str | None
-
-    def __iter__(self) -> Iterator[FileObject]:
-        return iter(self.data)
-
-    def __len__(self) -> int:
-        return len(self.data)
+FilePage = Page[FileObject]
+"""One page of `files.list`: its files, and whether another page follows."""
 
 
 class _FilesCore(Resource):
@@ -135,15 +131,7 @@ class _FilesCore(Resource):
         return self._id_call(method, "file", file_id=file_id)
 
     def _page(self, response: httpx.Response) -> FilePage:
-        answer = self._json(response)
-        items = answer.get("data")
-        if not isinstance(items, list):
-            raise InvalidResponseError("the server's list of files has no `data` list")
-        files = [FileObject.from_answer(item) for item in items if isinstance(item, Mapping)]
-        last = answer.get("last_id")
-        if not isinstance(last, str):
-            last = files[-1].id if files else None
-        return FilePage(files, answer.get("has_more") is True, last)
+        return page_of(self._json(response), FileObject.from_answer, "files")
 
     def _deleted(self, response: httpx.Response, file_id: str) -> FileDeleted:
         answer = self._json(response)
@@ -197,15 +185,11 @@ class Files(_FilesCore, SyncResource):
         """One page of files (newest first); the next page is `list(after=page.last_id)`."""
         return self._page(self._send(self._list_call(purpose, limit, order, after), options))
 
-    def iterate(self, *, purpose: str | None = None, max_pages: int = 1000) -> Iterator[FileObject]:
-        """Every file, page after page (at most `max_pages` requests)."""
-        after: str | None = None
-        for _ in range(max_pages):
-            page = self.list(purpose=purpose, after=after)
-            yield from page
-            if not page.has_more or page.last_id is None:
-                return
-            after = page.last_id
+    def iterate(
+        self, *, purpose: str | None = None, limit: int | None = None, max_pages: int = 1000
+    ) -> Iterator[FileObject]:
+        """Every file, page after page (`limit` a page, at most `max_pages` requests)."""
+        return every_item(lambda after: self.list(purpose=purpose, limit=limit, after=after), max_pages)
 
 
 class AsyncFiles(_FilesCore, AsyncResource):
@@ -250,18 +234,11 @@ class AsyncFiles(_FilesCore, AsyncResource):
         """One page of files; see Files.list."""
         return self._page(await self._send(self._list_call(purpose, limit, order, after), options))
 
-    async def iterate(
-        self, *, purpose: str | None = None, max_pages: int = 1000
+    def iterate(
+        self, *, purpose: str | None = None, limit: int | None = None, max_pages: int = 1000
     ) -> AsyncIterator[FileObject]:
-        """Every file, page after page (at most `max_pages` requests)."""
-        after: str | None = None
-        for _ in range(max_pages):
-            page = await self.list(purpose=purpose, after=after)
-            for item in page:
-                yield item
-            if not page.has_more or page.last_id is None:
-                return
-            after = page.last_id
+        """Every file, page after page: `async for file in ...`; see Files.iterate."""
+        return every_item_async(lambda after: self.list(purpose=purpose, limit=limit, after=after), max_pages)
 
 
 def _read(file: FileInput, purpose: str, filename: str | None) -> tuple[str, bytes, str]:

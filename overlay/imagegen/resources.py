@@ -3,10 +3,12 @@ the operations they are bound to, sent by the client (key, retries, timeouts, er
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypedDict, TypeVar
 
 from .calls import Call, endpoint_call
+from .errors import InvalidResponseError
 
 if TYPE_CHECKING:
     import httpx
@@ -23,6 +25,71 @@ class ResourceCallOptions(TypedDict, total=False):
     extra_headers: Mapping[str, str]
     extra_query: Mapping[str, str]
     idempotency_key: str
+
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    """One page of a list: its items, whether another page follows, and the id to ask after."""
+
+    data: list[Item]
+    has_more: bool
+    last_id: str | None
+
+    def __iter__(self) -> Iterator[Item]:
+        return iter(self.data)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+def page_of(answer: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], Item], what: str) -> Page[Item]:
+    """The Page of a list answer (`{"data": [...], "has_more", "last_id"}`), each item parsed."""
+    items = answer.get("data")
+    if not isinstance(items, list):
+        raise InvalidResponseError(f"the server's list of {what} has no `data` list")
+    given = [item for item in items if isinstance(item, Mapping)]
+    last = answer.get("last_id")
+    if not isinstance(last, str):
+        last = str(given[-1].get("id")) if given and given[-1].get("id") else None
+    return Page([parse(item) for item in given], answer.get("has_more") is True, last)
+
+
+def every_item(list_page: Callable[[str | None], Page[Item]], max_pages: int) -> Iterator[Item]:
+    """Every item, page after page (`list_page(after)`; at most `max_pages` requests)."""
+    after: str | None = None
+    for _ in range(max_pages):
+        page = list_page(after)
+        yield from page
+        if not page.has_more or page.last_id is None:
+            return
+        after = page.last_id
+
+
+async def every_item_async(
+    list_page: Callable[[str | None], Awaitable[Page[Item]]], max_pages: int
+) -> AsyncIterator[Item]:
+    """The async twin of every_item."""
+    after: str | None = None
+    for _ in range(max_pages):
+        page = await list_page(after)
+        for item in page:
+            yield item
+        if not page.has_more or page.last_id is None:
+            return
+        after = page.last_id
+
+
+def whole_number(value: Any) -> int | None:
+    """`value` if it is an int (not a bool), else None: how answers' counts and times are read."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def mapping_of(value: Any) -> Mapping[str, Any]:
+    """`value` if it is a mapping, else an empty one."""
+    return value if isinstance(value, Mapping) else {}
 
 
 class Resource:

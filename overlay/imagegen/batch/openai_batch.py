@@ -23,6 +23,7 @@ from typing import Any
 
 from ..client import AsyncImagesClient
 from ..errors import ImagesError, InvalidResponseError
+from ..resources import mapping_of
 from .local import BatchResult, OnResult
 from .outputs import Views, failure_line, save_images, success_line
 from .progress import Progress, Snapshot
@@ -157,7 +158,7 @@ class OpenAIBatchRun:
         if not isinstance(custom_id, str) or found is None or found[1] != "pending":
             return  # not ours, or already written by a run that was killed after it
         seq = found[0]
-        response = _mapping(line.get("response"))
+        response = mapping_of(line.get("response"))
         status, body, request_id = (
             response.get("status_code"),
             response.get("body"),
@@ -175,8 +176,8 @@ class OpenAIBatchRun:
             self.views.append(DONE, result)
             await self._tell(BatchResult(custom_id, DONE, [self.folder / name for name in names], 200))
             return
-        reported = _mapping(line.get("error"))
-        message = reported.get("message") or _mapping(_mapping(body).get("error")).get("message")
+        reported = mapping_of(line.get("error"))
+        message = reported.get("message") or mapping_of(mapping_of(body).get("error")).get("message")
         code = str(reported.get("code") or "batch_request_failed")
         text = str(message or f"the batch answered {status}")
         await self._failed(
@@ -232,10 +233,6 @@ class OpenAIBatchRun:
             answer = self.on_result(result)
             if inspect.isawaitable(answer):
                 await answer
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _line(row: Pending) -> bytes:
