@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError
-from .files import FileStore
+from .files import FileStore, list_answer
 from .owners import owner_alive, owner_name
 from .storage import Store
 
@@ -162,18 +162,7 @@ class BatchStore:
         rows = self.store.query_all(
             f"SELECT {_COLUMNS} FROM batches WHERE owner = ? ORDER BY created_at DESC, id DESC", (owner,)
         )
-        batches = [self._object(row) for row in rows]
-        if after:
-            ids = [item["id"] for item in batches]
-            batches = batches[ids.index(after) + 1 :] if after in ids else []
-        shown = batches[:limit]
-        return {
-            "object": "list",
-            "data": shown,
-            "first_id": shown[0]["id"] if shown else None,
-            "last_id": shown[-1]["id"] if shown else None,
-            "has_more": len(batches) > limit,
-        }
+        return list_answer(rows, limit=limit, after=after, id_of=lambda row: str(row[0]), show=self._object)
 
     # -- the runner's side ------------------------------------------------------------------------
 

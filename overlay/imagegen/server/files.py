@@ -13,9 +13,9 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..contract import FormFile, FormValue
 from ..contract.validation import FILE_PLACEHOLDER
@@ -23,6 +23,7 @@ from ..imageinfo import image_info
 from .errors import ApiError, invalid
 from .storage import NEVER, Bucket, Entry, StoreFull
 
+Item = TypeVar("Item")
 BUCKET = "files"
 IMAGE_PURPOSES = frozenset({"vision", "user_data"})
 BATCH_INPUT_TTL_S = 30 * 24 * 3600.0
@@ -107,17 +108,30 @@ class FileStore:
             files = [item for item in files if item["purpose"] == purpose]
         if order == "asc":
             files.reverse()
-        if after:
-            ids = [item["id"] for item in files]
-            files = files[ids.index(after) + 1 :] if after in ids else []
-        shown = files[:limit]
-        return {
-            "object": "list",
-            "data": shown,
-            "first_id": shown[0]["id"] if shown else None,
-            "last_id": shown[-1]["id"] if shown else None,
-            "has_more": len(files) > limit,
-        }
+        return list_answer(files, limit=limit, after=after, id_of=lambda item: item["id"], show=dict)
+
+
+def list_answer(
+    items: Sequence[Item],
+    *,
+    limit: int,
+    after: str | None,
+    id_of: Callable[[Item], str],
+    show: Callable[[Item], dict[str, Any]],
+) -> dict[str, Any]:
+    """A list answer of the files and batches APIs: the `limit` items after the one whose id is
+    `after` (none when it is unknown), each shown by `show` (only those shown are)."""
+    if after:
+        ids = [id_of(item) for item in items]
+        items = items[ids.index(after) + 1 :] if after in ids else []
+    shown = [show(item) for item in items[:limit]]
+    return {
+        "object": "list",
+        "data": shown,
+        "first_id": shown[0]["id"] if shown else None,
+        "last_id": shown[-1]["id"] if shown else None,
+        "has_more": len(items) > limit,
+    }
 
 
 def upload_from_form(
