@@ -164,6 +164,19 @@ def test_creating_a_batch_of_a_file_that_is_not_a_batch_file_is_refused(sdk: ope
         sdk.batches.retrieve("batch_nope")
 
 
+def test_a_batch_body_is_read_as_any_other_json_body(reference_url: str) -> None:
+    headers = {"Authorization": f"Bearer {REFERENCE_TOKEN}", "Content-Type": "application/json"}
+    deep = b'{"input_file_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    answer = httpx.post(f"{reference_url}/batches", content=deep, headers=headers, timeout=30)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] in ("invalid_json", "json_too_deep")
+    missing = httpx.post(
+        f"{reference_url}/batches", json={"endpoint": "/v1/images/generations"}, headers=headers
+    )
+    assert missing.status_code == 400
+    assert missing.json()["error"]["param"] == "input_file_id"
+
+
 def test_a_cancelled_batch_stops_and_keeps_what_it_did(slow_url: str) -> None:
     with openai.OpenAI(base_url=slow_url, api_key=SLOW_TOKEN, max_retries=0, timeout=60) as sdk:
         requests = [line(f"slow-{i}", prompt=f"p {i}", model="dall-e-2", size="256x256") for i in range(20)]

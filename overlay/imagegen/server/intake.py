@@ -55,7 +55,7 @@ def prepare(
     roles = config.contract.upload_fields(schema_name)
     limits = config.limits
     if media == JSON:
-        body = _json_body(raw, limits.max_json_depth)
+        body = json_body(raw, limits.max_json_depth)
         body = config.contract.validator.check_json(schema_name, body)
         _check_prompt(body, limits.max_prompt_chars)
         uploads = _referenced_images(body, roles, references or data_url_only)
@@ -85,7 +85,8 @@ def prepare(
     return Prepared(job, fingerprint)
 
 
-def _json_body(raw: bytes, max_depth: int) -> Any:
+def json_body(raw: bytes, max_depth: int) -> Any:
+    """A request's JSON body, parsed; a 422 when it is not JSON or nests deeper than `max_depth`."""
     try:
         parsed = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..batches import BATCH_OPERATION_OF
-from ..contract import OperationInfo, RequestInvalid
+from ..contract import OperationInfo
 from ..contract.operations import JSON, MULTIPART
 from ..files import FILE_OPERATION_OF
 from .batches import BatchStore
@@ -24,6 +24,7 @@ from .errors import ApiError, invalid
 from .files import FileStore, owner_of, upload_from_form
 from .forms import parse_form
 from .idempotency import Claim, Replay, scope_name
+from .intake import json_body
 
 if TYPE_CHECKING:
     from .app import _State
@@ -76,7 +77,7 @@ class Resources:
         form = await self.state.pool.run(
             parse_form, content_type, raw, max_files=2, max_fields=limits.max_fields
         )
-        upload, purpose, ttl = _checked(lambda: upload_from_form(form, self._check_json, schema, binary))
+        upload, purpose, ttl = upload_from_form(form, self._check_json, schema, binary)
         fingerprint = hashlib.sha256(upload.data + purpose.encode()).hexdigest()
 
         def store() -> dict[str, Any]:
@@ -128,11 +129,8 @@ class Resources:
         if media != JSON:
             raise ApiError(415, f"Send the batch as {JSON}.", code="unsupported_media_type")
         raw = await self.state.read_body(request)
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise ApiError(422, "The body is not valid JSON.", code="invalid_json") from None
-        checked = _checked(lambda: self._check_json(info.bodies[JSON], body))
+        body = json_body(raw, self.state.config.limits.max_json_depth)
+        checked = self._check_json(info.bodies[JSON], body)  # RequestInvalid: the app's 400
         endpoints = self.state.batch_endpoints
         base_url = str(request.base_url).rstrip("/")
         fingerprint = hashlib.sha256(json.dumps(checked, sort_keys=True).encode()).hexdigest()
@@ -198,13 +196,6 @@ class Resources:
         if claim is not None:
             await run_in_threadpool(self.state.idempotency.complete, claim, 200, JSON, payload)
         return Response(payload, 200, media_type=JSON)
-
-
-def _checked(check: Callable[[], Any]) -> Any:
-    try:
-        return check()
-    except RequestInvalid as error:
-        raise invalid(error.message, param=error.param, code=error.code) from None
 
 
 def _limit(given: str | None, default: int, maximum: int) -> int:
