@@ -22,7 +22,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -197,7 +196,7 @@ def _imagegen_batch(
 @contextmanager
 def _stub_server() -> Iterator[tuple[str, list[int]]]:
     """A loopback server that answers every generation with a 1x1 PNG at once, counting them."""
-    import uvicorn
+    from imagegen.server.background import serve_app_in_background
 
     served = [0]
     body = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(_PNG_1X1).decode()}]}).encode()
@@ -217,21 +216,8 @@ def _stub_server() -> Iterator[tuple[str, list[int]]]:
         )
         await send({"type": "http.response.body", "body": body})
 
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the stub server did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}/v1", served
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app_in_background(app) as base_url:
+        yield base_url, served
 
 
 def _fast_dir() -> str | None:
