@@ -219,25 +219,17 @@ def _open_state(folder: Path, source: Path, engine: str) -> BatchState:
         state.set_meta({"input": str(source.resolve()), "input_sha256": fingerprint, "engine": engine})
         return state
     if recorded != fingerprint:
+        was = state.meta("input") or "?"
         state.close()
         raise BatchError(
-            f"{folder} holds a batch of another input (its input was {state_input(folder)}, and "
+            f"{folder} holds a batch of another input (its input was {was}, and "
             f"{source} is not that file as it was); give a new folder to run this one"
         )
-    if state.meta("engine") != engine:
-        was = state.meta("engine")
+    used = state.meta("engine")
+    if used != engine:
         state.close()
-        raise BatchError(f"{folder} is a batch run with engine {was}; resume it with the same engine")
+        raise BatchError(f"{folder} is a batch run with engine {used}; resume it with the same engine")
     return state
-
-
-def state_input(folder: Path) -> str:
-    """The input a batch folder was made from (as recorded)."""
-    state = BatchState(folder)
-    try:
-        return state.meta("input") or "?"
-    finally:
-        state.close()
 
 
 def _forget(folder: Path) -> None:
