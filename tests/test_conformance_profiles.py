@@ -43,7 +43,8 @@ def test_a_localai_run_tests_only_what_localai_documents() -> None:
 
     assert outcome.conforms, [f"{f.check}: {f.title}" for f in outcome.findings]
     assert outcome.tested == ["POST /images/generations"]
-    assert outcome.not_documented == ["edits", "variations"]
+    files_and_batches = [op.name for op in default_contract().operations if not op.makes_images]
+    assert outcome.not_documented == ["edits", "variations", *files_and_batches]
     assert outcome.streaming == "not documented by the profile"
     fields = outcome.coverage["POST /images/generations"].fields
     assert fields["quality"].status == NOT_DOCUMENTED
@@ -52,15 +53,13 @@ def test_a_localai_run_tests_only_what_localai_documents() -> None:
     assert outcome.profile.startswith("localai: LocalAI")
     assert "- Profile: localai: LocalAI" in render_markdown(outcome)
     assert "profile  localai: LocalAI" in summary(outcome)
-    # The files and batches operations are named as not checked, never counted as passing.
-    assert any(note.startswith("not checked: the batches and files operations (") for note in outcome.notes)
 
 
-def test_only_image_operations_can_be_chosen() -> None:
+def test_an_unknown_operation_is_refused_with_the_contract_s_names() -> None:
     config = ServerConfig(tokens=frozenset({TOKEN}))
-    expected = "checks the image operations, generations, edits, variations; createFile is a files operation"
+    expected = "unknown operation 'upscale': the contract's operations are generations, edits"
     with pytest.raises(ValueError, match=expected):
-        run_conformance(model="dall-e-2", app=create_app(config), token=TOKEN, operations=["createFile"])
+        run_conformance(model="dall-e-2", app=create_app(config), token=TOKEN, operations=["upscale"])
 
 
 def test_a_vllm_omni_run_holds_its_edits_to_base64_answers() -> None:
@@ -77,7 +76,8 @@ def test_a_vllm_omni_run_holds_its_edits_to_base64_answers() -> None:
     )
 
     assert outcome.conforms, [f"{f.check}: {f.title}" for f in outcome.findings]
-    assert outcome.not_documented == ["variations"]
+    files_and_batches = [op.name for op in default_contract().operations if not op.makes_images]
+    assert outcome.not_documented == ["variations", *files_and_batches]
     edits = outcome.coverage["POST /images/edits"].fields
     assert set(edits["response_format"].seen) <= {"b64_json"}
     assert edits["mask"].status == NOT_DOCUMENTED

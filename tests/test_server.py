@@ -625,3 +625,8 @@ def test_health_and_unknown_routes(base_url: str) -> None:
     assert "Unknown route GET /v1/images/nothing" in error_of(unknown)["message"]
     wrong_method = httpx.get(f"{base_url}/images/edits")
     assert (wrong_method.status_code, wrong_method.headers["allow"]) == (405, "POST")
+    # A path with several operations names them all, as a 405 must.
+    put = httpx.put(f"{base_url}/files")
+    assert put.status_code == 405
+    assert set(put.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert error_of(put)["message"] == "PUT is not allowed on /v1/files."

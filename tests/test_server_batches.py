@@ -162,6 +162,11 @@ def test_creating_a_batch_of_a_file_that_is_not_a_batch_file_is_refused(sdk: ope
         sdk.batches.create(input_file_id=photo.id, endpoint="/v1/images/generations", completion_window="24h")
     with pytest.raises(openai.NotFoundError):
         sdk.batches.retrieve("batch_nope")
+    # A file that does not exist is not found (404, as the contract lists), not a bad request.
+    with pytest.raises(openai.NotFoundError, match="file-nope"):
+        sdk.batches.create(
+            input_file_id="file-nope", endpoint="/v1/images/generations", completion_window="24h"
+        )
 
 
 def test_a_batch_body_is_read_as_any_other_json_body(reference_url: str) -> None:
@@ -236,7 +241,7 @@ def test_a_batch_belongs_to_its_token() -> None:
             uploaded = owner.files.create(
                 file=("one.jsonl", jsonl([line("one", prompt="p")])), purpose="batch"
             )
-            with pytest.raises(openai.BadRequestError, match="No file"):
+            with pytest.raises(openai.NotFoundError, match="No file"):
                 other.batches.create(
                     input_file_id=uploaded.id, endpoint="/v1/images/generations", completion_window="24h"
                 )

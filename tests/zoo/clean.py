@@ -17,7 +17,7 @@ from typing import Any
 from PIL import Image, ImageFilter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .defects import Exchange, _events, _reference, _rewrite_b64, _wrapped, _write_events
+from .defects import IMAGE_OPERATIONS, Exchange, _events, _reference, _rewrite_b64, _wrapped, _write_events
 
 
 class _RateLimitedWithoutKey:
@@ -141,7 +141,7 @@ class Clean:
     description: str
     app_factory: Callable[[], ASGIApp]
     model: str
-    operations: tuple[str, ...] | None = None
+    operations: tuple[str, ...] = IMAGE_OPERATIONS
     phases: tuple[str, ...] = ("examples",)
 
 

@@ -22,6 +22,7 @@ from urllib3.fields import RequestField
 from urllib3.filepost import encode_multipart_formdata
 
 from imagegen.conformance.multipart import parse_form
+from imagegen.contract import default_contract
 from imagegen.server import ServerConfig, create_app
 
 TOKEN = "sk-zoo"
@@ -602,6 +603,20 @@ def _events_misnamed(exchange: Exchange) -> None:
         _write_events(exchange, [(completed or name, data) for name, data in events])
 
 
+def _files_page_without_data(exchange: Exchange) -> None:
+    """A page of files (GET /files) answered without its `data` list."""
+    if exchange.status != 200 or exchange.method != "GET" or not exchange.path.endswith("/files"):
+        return
+    answer = exchange.answer_json()
+    if answer.get("object") == "list":
+        answer.pop("data", None)
+        exchange.body = json.dumps(answer).encode()
+
+
+# The image operations: what a defect of the images is looked for in, unless it names fewer.
+IMAGE_OPERATIONS = tuple(operation.name for operation in default_contract().image_operations)
+
+
 @dataclass(frozen=True)
 class Defect:
     """One broken server, and what a conformance run must report about it."""
@@ -611,7 +626,7 @@ class Defect:
     app_factory: Callable[[], ASGIApp]
     model: str
     expected_check: str
-    operations: tuple[str, ...] | None = None  # None: every operation the model serves
+    operations: tuple[str, ...] = IMAGE_OPERATIONS  # those the model does not serve are left out
     phases: tuple[str, ...] = ("examples", "fuzzing")  # what the in-process run needs to find it
 
 
@@ -634,7 +649,7 @@ def _defect(
         lambda: _wrapped(request=request, answer=answer),
         model,
         check,
-        operations,
+        operations or IMAGE_OPERATIONS,
         phases,
     )
 
@@ -742,6 +757,14 @@ _DEFECTS = [
     _defect("text-taken-as-image", "dall-e-2", "upload_rejection", ("edits",), request=_text_taken_as_image),
     _defect(
         "plain-text-401", "dall-e-2", "content_type_conformance", ("generations",), answer=_plain_text_401
+    ),
+    # The files and batches operations, checked against their schemas.
+    _defect(
+        "files-page-without-data",
+        "dall-e-2",
+        "response_schema_conformance",
+        ("file_list",),
+        answer=_files_page_without_data,
     ),
 ]
 

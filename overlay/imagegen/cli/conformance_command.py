@@ -18,11 +18,13 @@ examples:
   imagegen conformance --url https://proxy.example/v1 --token-file key.txt --model gpt-image-1.5 \\
       --max-examples 50 --seed 7 --max-time 300 --report-dir conformance-report
 
-What runs: schemathesis with the contract narrowed to the model's rules (examples, coverage and
-fuzzing phases; valid and invalid data; all its default checks), imagegen's checks of the images
-of every successful answer (base64, format, size, count, transparency, URLs, masks, usage, echoed
-fields, streams), a valid request for each value the model lists, the values and uploads its rules
-refuse, and probes (routes not implemented, authentication, streaming, idempotency, mask size).
+What runs: schemathesis with the contract narrowed to the model's rules (examples, coverage,
+fuzzing and stateful phases; valid and invalid data; all its default checks), imagegen's checks of
+the images of every successful answer (base64, format, size, count, transparency, URLs, masks,
+usage, echoed fields, streams), a valid request for each value the model lists, the values and
+uploads its rules refuse, and probes (routes not implemented, authentication, streaming,
+idempotency, mask size). The files and batches operations are checked against their schemas;
+files a run uploads are deleted when it ends.
 Exit status: 0 conforms, 1 does not, 2 incomplete or could not run (the time limit, Ctrl-C, a bad
 URL). --report-dir writes report.md, report.html and junit.xml, even when the run is cut short;
 to reproduce a finding, run its curl command with IMAGEGEN_TOKEN set.
@@ -75,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser, name: str) -> None:
     parser.add_argument(
         "--phases",
         default="all",
-        help="schemathesis phases, comma-separated: examples, coverage, fuzzing (default: all)",
+        help="schemathesis phases, comma-separated: examples, coverage, fuzzing, stateful (default: all)",
     )
     parser.add_argument(
         "--mode", choices=("all", "positive", "negative"), default="all", help="which data to send"

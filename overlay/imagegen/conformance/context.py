@@ -135,7 +135,9 @@ def asked(run: RunContext, case: Any) -> Asked | None:
         return None
     operation = run.contract.find(case.operation.method, case.operation.path)
     body = case.body
-    if operation is None or not isinstance(body, Mapping) or not case.media_type:
+    if operation is None or not operation.makes_images:
+        return None  # the files and batches operations make no images to judge
+    if not isinstance(body, Mapping) or not case.media_type:
         return None
     schema_name = operation.schema_for(case.media_type)
     roles = run.contract.upload_fields(schema_name) if schema_name else {}

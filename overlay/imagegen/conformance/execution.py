@@ -74,8 +74,11 @@ def collect(event: Any, sink: Sink, token: str | None, headers: Mapping[str, str
         meta = case.meta
         positive = meta is not None and meta.generation.mode is GenerationMode.POSITIVE
         if node.parent_id is None and positive and isinstance(case.body, Mapping):
-            sink.valid_request(recorder.label, case.body)
+            sink.valid_request(case.operation.label, case.body)
     for case_id, checks in recorder.checks.items():
+        node = recorder.cases.get(case_id)
+        # A stateful scenario's cases are of several operations: each is counted under its own.
+        label = node.value.operation.label if node is not None else recorder.label
         for check in checks:
             failure = check.failure_info.failure if check.failure_info is not None else None
             if check.status is Status.FAILURE and failure is not None and check.name == AUTH_CHECK:
@@ -84,26 +87,25 @@ def collect(event: Any, sink: Sink, token: str | None, headers: Mapping[str, str
                     probe.response.status_code if probe is not None and probe.response is not None else None
                 )
                 if status in NOT_JUDGED:
-                    sink.count(recorder.label, check.name, "skip")
+                    sink.count(label, check.name, "skip")
                     sink.add_note(
-                        f"{recorder.label}: a request without valid authentication was answered {status} "
+                        f"{label}: a request without valid authentication was answered {status} "
                         "(a rate limit or overload in front of the authentication), so ignored_auth "
                         "was not judged."
                     )
                     continue
-            sink.count(recorder.label, check.name, check.status.value)
+            sink.count(label, check.name, check.status.value)
             if check.status is not Status.FAILURE or failure is None:
                 continue
             shown_id = getattr(failure, "case_id", None) or case_id
             interaction = recorder.interactions.get(shown_id) or recorder.interactions.get(case_id)
             response = interaction.response if interaction is not None else None
-            node = recorder.cases.get(case_id)
             trigger = trigger_of(node.value) if node is not None else None
             if node is not None and check.name == SERVER_ERROR_CHECK and headers is not None:
                 trigger = minimal_trigger(node.value, headers) or trigger
             sink.add_finding(
                 Finding(
-                    operation=recorder.label,
+                    operation=label,
                     check=check.name,
                     title=failure.title,
                     message=redact(failure.message, token),

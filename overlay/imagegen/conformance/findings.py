@@ -70,7 +70,7 @@ class Finding:
     check: str  # a schemathesis check (e.g. "response_schema_conformance") or an imagegen probe
     title: str  # a short name of the failure
     message: str  # what was expected and what happened, several lines
-    phase: str  # examples, coverage, fuzzing, or probe
+    phase: str  # examples, coverage, fuzzing, stateful, or probe
     status: int | None  # the answer's status, None when there was none
     request: SentRequest | None
     response_body: str  # the start of the answer's body

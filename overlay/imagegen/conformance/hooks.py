@@ -40,9 +40,11 @@ def install_hooks(
     narrowed: dict[str, Any],
     streams: Callable[[], bool] = lambda: True,
     answered: Callable[[float], None] | None = None,
+    called: Callable[[Any, Any], None] | None = None,
 ) -> None:
     """Register the hooks on one loaded schemathesis schema (not globally). `streams()` says
-    whether cases may ask for a stream; `answered(seconds)` hears each answer's latency."""
+    whether cases may ask for a stream; `answered(seconds)` hears each answer's latency,
+    `called(case, response)` each answer."""
     validator = RequestValidator(narrowed)
 
     def map_case(context: Any, case: Any) -> Any:
@@ -67,6 +69,8 @@ def install_hooks(
     def after_call(context: Any, case: Any, response: Any) -> None:
         if answered is not None:
             answered(float(getattr(response, "elapsed", 0.0) or 0.0))
+        if called is not None:
+            called(case, response)
 
     def filter_failure(context: Any, failure: Any, case: Any, response: Any) -> bool:
         if not isinstance(failure, AcceptedNegativeData):

@@ -2,7 +2,8 @@
 generated case can.
 
 - Which operations the server implements: a route answering 404, 405 or 501 is "not
-  implemented" (LocalAI has no edits or variations) and is left out of the run.
+  implemented" (LocalAI has no edits or variations) and is left out of the run, except a 404
+  naming the made-up id of a path such as `/files/{file_id}`: the route is there, the file is not.
 - Authentication: a request without a key, and one with a wrong key, must be refused with 401
   (or 403) in the error envelope, judged by schemathesis' own checks. A 429 or 503 answered
   before the key is looked at says nothing about authentication: a note, not a finding.
@@ -56,9 +57,14 @@ def check_reachable(http: Http) -> None:
         raise SetupError(f"no server answers at {http.root}: {reason[:300]}") from None
 
 
+PROBE_ID = "imagegen-probe"
+
+
 def implemented(http: Http, operation: OperationInfo, headers: Mapping[str, str]) -> bool:
-    """Whether the server has a route for `operation` (anything but 404, 405 or 501 to an empty body)."""
-    url = http.root + re.sub(r"\{[^}]+\}", "imagegen-probe", operation.path)
+    """Whether the server has a route for `operation` (anything but 404, 405 or 501 to an empty
+    body). On a path with an id in it (`/files/{file_id}`) a 404 that names the probe's id is
+    "no such object", which only a server that looked the object up can say."""
+    url = http.root + re.sub(r"\{[^}]+\}", PROBE_ID, operation.path)
     try:
         if operation.method in ("GET", "DELETE", "HEAD"):
             answer = http.request(operation.method, url, headers=headers)
@@ -68,6 +74,8 @@ def implemented(http: Http, operation: OperationInfo, headers: Mapping[str, str]
         raise
     except requests.RequestException:
         return True  # it did not say it lacks the route; schemathesis will meet the same trouble
+    if answer.status_code == 404 and "{" in operation.path:
+        return PROBE_ID in answer.text[:2000]
     return answer.status_code not in NOT_IMPLEMENTED
 
 

@@ -37,6 +37,7 @@ from .execution import execute
 from .findings import Finding, Outcome
 from .hooks import IDEMPOTENCY_HEADER, install_hooks
 from .judging import judge_negative, judge_valid
+from .leftovers import Leftovers
 from .narrowing import model_bound, narrow_contract, relax_header
 from .negatives import negatives
 from .positives import positives
@@ -184,6 +185,7 @@ class _Run:
         self.stream: Any = None
         self.error: BaseException | None = None
         self.requests_contract = oracle
+        self.leftovers = Leftovers(oracle)
 
     # --- the caller's thread: the clock --------------------------------------------------------
 
@@ -292,22 +294,23 @@ class _Run:
         outcome.not_implemented = [op.name for op in absent]
         tested = [op for op in served if op not in absent]
         outcome.tested = [op.label for op in tested]
-        others = [op for op in self.oracle.operations if not op.makes_images]
+        if not tested:
+            raise SetupError(_nothing_to_test(self.model, outcome))
+        images = [op for op in tested if op.makes_images]
+        others = [op for op in tested if not op.makes_images]
         if others:
             tags = sorted({tag for op in others for tag in op.tags} or {"other"})
             self.add_note(
-                f"not checked: the {' and '.join(tags)} operations "
-                f"({', '.join(op.id for op in others)}); conformance checks the image operations"
+                f"the {' and '.join(tags)} operations ({', '.join(op.id for op in others)}) are checked "
+                "against their schemas only: no model rules and no image checks apply to them"
             )
-        if not tested:
-            raise SetupError(_nothing_to_test(self.model, outcome))
         # What the runner's own requests are made from: the contract, cut to what the profile documents.
         if self.profile is not None:
             cut = self.profile.apply(self.oracle, self.oracle.copy_document())
             source = f"{self.oracle.source}, as {self.profile.name} documents it"
             self.requests_contract = Contract(cut, source=source)
         ours = self.requests_contract
-        built = {op.name: build(ours, ours.operation(op.name), self.model, self.rules) for op in tested}
+        built = {op.name: build(ours, ours.operation(op.name), self.model, self.rules) for op in images}
         context = RunContext(
             contract=self.oracle,
             model=self.model,
@@ -316,18 +319,17 @@ class _Run:
             http=http,
             token=self.token,
         )
-        self._probe_streaming(tested, built, context)
-        honoured = self._probe_idempotency(tested, built)
-        self._probe_mask(tested)
+        self._probe_streaming(images, built, context)
+        honoured = self._probe_idempotency(images, built)
+        self._probe_mask(images)
 
         narrowed = narrow_contract(self.oracle, self.model, self.rules)
-        kept = {op.path for op in tested}
-        narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in kept}
+        keep_only(narrowed, tested)
         if self.profile is not None:
             self.profile.apply(self.oracle, narrowed)
         if not honoured:
             relax_header(narrowed, IDEMPOTENCY_HEADER)
-        for op in tested:
+        for op in images:
             self.coverage.declare(self.oracle, op, self.rules, narrowed, self._documented(op))
         image_rule = self.rules.upload(IMAGE) if self.rules is not None else None
         size_rule = self.rules.rule("size") if self.rules is not None else None
@@ -345,21 +347,25 @@ class _Run:
             narrowed,
             streams=lambda: context.streams,
             answered=self.clock.record,
+            called=self.leftovers.after_call,
         )
         bind(schema, context)
         try:
             if self.token:
-                self._probe_auth(schema, tested, built)
+                self._probe_auth(schema, images, built)
             if self.mode != "negative":
-                self._send_positives(schema, context, tested, built)
+                self._send_positives(schema, context, images, built)
             if self.mode != "positive":
-                self._send_negatives(schema, tested, built)
+                self._send_negatives(schema, images, built)
             self.clock.remaining()
             execute(
                 schema, self, self.token, self.headers, self.progress, self.clock.stop.is_set, self._started
             )
         finally:
             unbind(schema)
+            left = self.leftovers.remove(http, self.headers)
+            if left is not None:
+                self.add_note(left)
 
     def _documented(self, operation: OperationInfo) -> Callable[[str], bool] | None:
         profile = self.profile
@@ -488,21 +494,30 @@ class _Run:
 
 
 def _operations(contract: Contract, operations: Iterable[str] | None) -> list[OperationInfo]:
-    images = contract.image_operations
     if operations is None:
-        return list(images)
+        return list(contract.operations)
     chosen: list[OperationInfo] = []
     for name in operations:
-        found = next((op for op in images if name in (op.name, op.id)), None)
+        found = next((op for op in contract.operations if name in (op.name, op.id)), None)
         if found is None:
-            other = next((op for op in contract.operations if name in (op.name, op.id)), None)
-            served = f"; {name} is a {'/'.join(other.tags)} operation, not checked" if other else ""
-            raise ValueError(
-                f"unknown operation {name!r}: conformance checks the image operations, "
-                f"{', '.join(op.name for op in images)}{served}"
-            )
+            known = ", ".join(contract.operation_names)
+            raise ValueError(f"unknown operation {name!r}: the contract's operations are {known}")
         chosen.append(found)
     return chosen
+
+
+def keep_only(narrowed: dict[str, Any], tested: Iterable[OperationInfo]) -> None:
+    """Cut the narrowed document to the operations `tested` (a path's other methods go too)."""
+    kept = {(op.path, op.method.lower()) for op in tested}
+    paths: dict[str, Any] = {}
+    for path, item in narrowed["paths"].items():
+        item = {key: value for key, value in item.items() if key not in METHODS or (path, key) in kept}
+        if any(key in METHODS for key in item):
+            paths[path] = item
+    narrowed["paths"] = paths
+
+
+METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
 def _nothing_to_test(model: str, outcome: Outcome) -> str:

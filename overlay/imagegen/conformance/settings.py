@@ -12,7 +12,8 @@ from .negatives import RULE_CHECK, UPLOAD_CHECK
 from .probes import MASK_CHECK
 from .session import MAX_STREAM_EVENTS
 
-PHASES = ("examples", "coverage", "fuzzing")
+# stateful: sequences that follow the links schemathesis finds (a file created, read, deleted).
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
 # imagegen's checks beside schemathesis' (each can be chosen with `checks=`).
 OWN_CHECKS = (*image_checks.IMAGE_CHECKS, *stream_checks.STREAM_CHECKS, MASK_CHECK, RULE_CHECK, UPLOAD_CHECK)
 _PROBE_CHECKS = {MASK_CHECK, RULE_CHECK, UPLOAD_CHECK}  # run by the runner, not by schemathesis
@@ -54,6 +55,9 @@ def schemathesis_config(
         "workers": workers,
         "max-stream-events": MAX_STREAM_EVENTS,
         "analysis": {"constants": {"enabled": False}},
+        # An operation whose one input is an id in its path has almost no invalid values to draw
+        # (an id is any string): hypothesis' complaint about that is not the server's failing.
+        "suppress-health-check": ["filter_too_much"],
     }
     if phases is not None:
         chosen = set(phases)

@@ -78,9 +78,13 @@ def create_app(config: ServerConfig) -> Starlette:
 
         return endpoint
 
+    # One route per path, so that a 405 names in Allow every method the path has.
+    by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+    for info in config.contract.operations:
+        by_path.setdefault(info.path, {})[info.method] = operation(info)
     routes = [
-        Route(f"{API_PREFIX}{info.path}", operation(info), methods=[info.method])
-        for info in config.contract.operations
+        Route(f"{API_PREFIX}{path}", _by_method(handlers), methods=list(handlers))
+        for path, handlers in by_path.items()
     ]
     routes += [
         Route(f"{API_PREFIX}{FILES_ROUTE}/{{name}}", state.download, methods=["GET"]),
@@ -102,6 +106,16 @@ def create_app(config: ServerConfig) -> Starlette:
     app.state.imagegen = state
     weakref.finalize(app, state.close)
     return app
+
+
+def _by_method(
+    handlers: dict[str, Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await handlers[method](request)
+
+    return endpoint
 
 
 async def _health(request: Request) -> Response:

@@ -103,7 +103,7 @@ class BatchStore:
         entry = self.files.find(owner, str(body["input_file_id"]))
         if entry is None:
             raise ApiError(
-                400,
+                404,
                 f"No file with id '{body['input_file_id']}' exists.",
                 param="input_file_id",
                 code="file_not_found",
