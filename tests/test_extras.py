@@ -159,6 +159,8 @@ def test_the_conformance_extra_alone_tests_a_server(
         "dall-e-3",
         "--max-examples",
         "2",
+        "--operations",
+        "generations",
         "--quiet",
         timeout=240,
     )

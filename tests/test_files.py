@@ -38,6 +38,12 @@ def test_an_uploaded_image_is_described_listed_read_edited_by_id_and_deleted(ref
         assert uploaded.id.startswith("file-")
         assert client.files.get(uploaded.id) == uploaded
         assert client.files.content(uploaded.id) == photo
+        # Served as the contract documents a file's bytes, whatever type they were uploaded as.
+        raw = httpx.get(
+            f"{reference_url}/files/{uploaded.id}/content",
+            headers={"Authorization": f"Bearer {REFERENCE_TOKEN}"},
+        )
+        assert (raw.content, raw.headers["content-type"]) == (photo, "application/octet-stream")
         assert uploaded.id in [item.id for item in client.files.iterate(purpose="vision")]
 
         edited = client.edit(uploaded, "add a red hat", model="gpt-image-1.5", size="1024x1024")

@@ -1,8 +1,7 @@
 """The conformance runner, with the contract as the oracle, finds nothing wrong with the reference server.
 
 Every model of the contract (and a LocalAI-like one) is run in-process, image checks included.
-dall-e-2, which serves every operation with small images, runs every phase and also checks the
-files and batches operations (against their schemas: they know no model); the others skip the
+dall-e-2, which serves every operation with small images, runs every phase; the others skip the
 coverage phase, whose boundary cases (ten 1536x1024 images a request) make up most of a GPT
 model's run without testing anything the dall-e-2 run does not. `scripts/conformance-self` runs
 every phase for every model. Over loopback, tests/test_conformance_zoo.py runs the real command.
@@ -45,8 +44,8 @@ def run(model: str) -> Outcome:
         seed=7,
         catalog=CONFIG.catalog,
         phases=None if full else ("examples", "fuzzing"),
-        # The files and batches operations know no model: one run checks them, the full one.
-        operations=None if full else [op.name for op in default_contract().image_operations],
+        # The files and batches operations know no model: tests/test_conformance_files.py runs them.
+        operations=[op.name for op in default_contract().image_operations],
     )
 
 
@@ -58,8 +57,6 @@ def test_the_server_conforms_for_every_model(model: str) -> None:
     rules = CONFIG.catalog.get(model)
     assert rules is not None
     served = {op.label for op in default_contract().image_operations if rules.supports(op.name)}
-    if model == FULL_RUN:
-        served |= {op.label for op in default_contract().operations if not op.makes_images}
     assert {operation for operation, _, _ in outcome.checks} == served  # every operation it serves
     assert outcome.cases > (1000 if model == FULL_RUN else 100)
     checked = {check for _, check, status in outcome.checks if status == "success"}

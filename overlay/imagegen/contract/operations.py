@@ -68,6 +68,8 @@ class OperationInfo:
     headers: tuple[str, ...]
     """The header parameters it takes."""
     tags: tuple[str, ...] = ()
+    answer_types: tuple[str, ...] = ()
+    """The media types of a 200 answer, in the contract's order."""
 
     @property
     def label(self) -> str:
@@ -132,6 +134,7 @@ def _operation(
         stream_schema=_schema_name(data.get("$ref")),
         headers=tuple(headers),
         tags=tuple(str(tag) for tag in operation.get("tags", ())),
+        answer_types=tuple(str(media) for media in answers),
     )
 
 

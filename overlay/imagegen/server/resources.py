@@ -117,9 +117,8 @@ class Resources:
     async def file_content(self, request: Request, info: OperationInfo) -> Response:
         token = self.state._authorise(request)
         stored = await run_in_threadpool(self.files.read, owner_of(token), request.path_params["file_id"])
-        entry = self.files.find(owner_of(token), stored.info["id"])
-        kind = entry.content_type if entry is not None and entry.content_type else "application/octet-stream"
-        return Response(stored.data, media_type=kind)
+        # Bytes as they were uploaded, under the one type the contract documents for them.
+        return Response(stored.data, media_type=(info.answer_types or ("application/octet-stream",))[0])
 
     # -- batches ------------------------------------------------------------------------------
 
