@@ -13,6 +13,14 @@ import pytest
 from imagegen.server import ServerConfig, declared_model, serve_in_background
 
 REFERENCE_TOKEN = "sk-reference-test-4d2c9e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Heavy tests first (in their order), so that no worker starts a long one when the rest
+    of the suite is done."""
+    items.sort(key=lambda item: item.get_closest_marker("heavy") is None)
+
+
 LOCAL_MODEL = "sd-1.5-ggml"
 
 

@@ -16,6 +16,8 @@ from imagegen.conformance import ConformanceFailure, check_server
 from .zoo.apps import broken, reference
 from .zoo.defects import TOKEN
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 QUICK = {"operations": ["generations"], "max_examples": 2, "phases": ["examples"]}

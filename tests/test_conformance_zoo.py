@@ -259,6 +259,7 @@ def shown(result: subprocess.CompletedProcess[str]) -> str:
     return f"exit {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
 
 
+@pytest.mark.heavy
 def test_the_command_passes_the_reference_server_over_loopback(tmp_path: Path) -> None:
     with serving(create_app(ServerConfig(tokens=frozenset({TOKEN})))) as base_url:
         # every phase runs in-process in tests/test_server_conformance.py; this is the command's turn
@@ -318,6 +319,7 @@ def test_the_curl_command_of_a_finding_sends_the_request_that_showed_it(tmp_path
     assert json.loads(body)["data"]
 
 
+@pytest.mark.heavy
 def test_the_same_seed_finds_the_same_defects_twice(tmp_path: Path) -> None:
     defect = ZOO["server-error"]
     runs = []

@@ -24,6 +24,8 @@ from imagegen.contract.lint import lint
 
 from .support import addition
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT = Path(__file__).resolve().parent / "support"
 

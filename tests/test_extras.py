@@ -20,6 +20,8 @@ import pytest
 
 from .conftest import REFERENCE_TOKEN
 
+pytestmark = pytest.mark.heavy
+
 ROOT = Path(__file__).resolve().parents[1]
 UV = Path(sys.executable).parent / "uv"
 EXTRAS = ("client", "server", "conformance")

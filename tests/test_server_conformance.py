@@ -15,6 +15,8 @@ from imagegen.conformance import Outcome, run_conformance
 from imagegen.contract import default_contract
 from imagegen.server import ServerConfig, create_app, declared_model
 
+pytestmark = pytest.mark.heavy
+
 TOKEN = "sk-conformance"
 CONFIG = ServerConfig(tokens=frozenset({TOKEN})).with_models(declared_model("sd-1.5-ggml"))
 FULL_RUN = "dall-e-2"
