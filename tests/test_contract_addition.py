@@ -53,6 +53,8 @@ def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
     stale = run(sys.executable, str(copy_root / "scripts" / "_generate.py"), "--check", cwd=copy_root)
     assert stale.returncode == 1, "the addition changes the generated code"
+    assert "models/create_image_request.py (differs)" in stale.stdout
+    assert "openapi.json (differs)" in stale.stdout
     generated = run(sys.executable, str(copy_root / "scripts" / "_generate.py"), cwd=copy_root)
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "warning" not in generated.stderr, generated.stderr  # a consistent addition
@@ -74,6 +76,9 @@ def test_the_regenerated_copy_is_consistent(seen: dict[str, Any]) -> None:
 def test_the_generated_client_has_the_operation_and_the_field(seen: dict[str, Any]) -> None:
     assert seen["generated_endpoint"] == "imagegen_api.api.images.create_image_upscale"
     assert seen["generated_field"] is True
+    assert seen["generated_round_trip"] == {"prompt": "p", addition.NEW_FIELD: 7}
+    assert f"{addition.NEW_FIELD}: int | None | Unset = UNSET" in seen["generated_source"]
+    assert addition.SEED_DESCRIPTION in seen["generated_source"]  # the contract's words, as a docstring
 
 
 def test_the_typed_surface_has_them(seen: dict[str, Any]) -> None:

@@ -163,6 +163,8 @@ def test_the_conformance_extra_alone_tests_a_server(
         "2",
         "--operations",
         "generations",
+        "--phases",
+        "examples",
         "--quiet",
         timeout=240,
     )

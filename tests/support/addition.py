@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 NEW_FIELD = "seed"
+SEED_DESCRIPTION = "Makes the same request give the same images."
 NEW_QUALITY = "ultra"
 NEW_MODEL = "gpt-image-3"
 NEW_OPERATION = "upscales"
@@ -28,7 +29,7 @@ def add_to(document: dict[str, Any]) -> dict[str, Any]:
     schemas = document["components"]["schemas"]
     schemas["CreateImageRequest"]["properties"][NEW_FIELD] = {
         "anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}],
-        "description": "Makes the same request give the same images.",
+        "description": SEED_DESCRIPTION,
     }
     for name in ("ImageQuality", "ResultQuality"):
         if NEW_QUALITY not in schemas[name]["enum"]:

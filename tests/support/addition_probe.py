@@ -11,6 +11,7 @@ import importlib
 import io
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from addition import NEW_FIELD, NEW_MODEL, NEW_OPERATION, NEW_OPERATION_ID, NEW_PATH, NEW_QUALITY
@@ -82,6 +83,9 @@ def main() -> int:
     from imagegen_api.models import CreateImageRequest
 
     seen["generated_field"] = NEW_FIELD in CreateImageRequest.__annotations__
+    seen["generated_round_trip"] = CreateImageRequest.from_dict({"prompt": "p", NEW_FIELD: 7}).to_dict()
+    module = importlib.import_module("imagegen_api.models.create_image_request")
+    seen["generated_source"] = Path(str(module.__file__)).read_text()
     params = importlib.import_module("imagegen.params")
     seen["typed_fields"] = sorted(params.CreateImageUpscaleFields.__optional_keys__)
     seen["typed_seed"] = NEW_FIELD in params.CreateImageFields.__optional_keys__

@@ -14,6 +14,7 @@ import base64
 import binascii
 import io
 import math
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,17 +32,21 @@ def format_name(image_format: str) -> str:
     return _FORMAT_NAMES.get(image_format, image_format.upper())
 
 
+_SPACE = re.compile(r"\s")
+
+
 def strict_base64(text: str) -> tuple[bytes | None, str | None]:
     """The bytes `text` encodes in strict base64 (standard alphabet, padded, nothing else), or None
     and what is wrong with it."""
     if text.startswith("data:"):
         header = text.partition(",")[0][:60]
         return None, f"is a data: URL ({header},...), not the base64 of the file alone"
-    if any(character.isspace() for character in text):
-        return None, "holds whitespace or line breaks, which strict base64 does not"
     try:
         return base64.b64decode(text, validate=True), None
     except (binascii.Error, ValueError) as error:
+        # Looked for only once the decoding failed: a scan of a whole image's text is costly.
+        if _SPACE.search(text):
+            return None, "holds whitespace or line breaks, which strict base64 does not"
         return None, f"is not strict base64 ({error})"
 
 
