@@ -278,6 +278,8 @@ def _fitted(image: Image.Image, size: tuple[int, int]) -> Image.Image:
 
 
 def _png_ready(image: Image.Image) -> Image.Image:
+    if image.mode == "RGBA" and image.getchannel("A").getextrema() == (255, 255):
+        return image.convert("RGB")  # opaque: a quarter less to filter and compress, as real servers send
     return image if image.mode in ("RGBA", "RGB", "LA", "L") else _to_rgba(image)
 
 
@@ -357,7 +359,9 @@ def _gradient(
     if transpose is not None:
         ramp = ramp.transpose(transpose)
     coloured = ImageOps.colorize(ramp, black=palette[0], white=palette[2], mid=palette[1])
-    return coloured.resize(size, Image.Resampling.BILINEAR)
+    # Neighbouring pixels of the 256x256 ramp differ by a level or two: enlarging it without
+    # interpolation looks the same and costs a tenth of bilinear at 1024x1024.
+    return coloured.resize(size, Image.Resampling.NEAREST)
 
 
 def _random_shape(rng: random.Random, palette: Sequence[_RGB], scale: float = 1.0) -> _Shape:
