@@ -103,7 +103,7 @@ def test_remembered_answers_are_bounded_in_bytes_oldest_out_first() -> None:
     config = ServerConfig(auth=False, idempotency_max_bytes=400_000)
     body = {"prompt": "p", "model": "gpt-image-1-mini", "quality": "low", "size": "1024x1024"}
     with serve_in_background(config) as url, httpx.Client(base_url=url, timeout=60) as http:
-        keys = [key() for _ in range(8)]
+        keys = [key() for _ in range(14)]  # about 45 KB each: more than the bound holds
         for each in keys:
             answer = http.post("/images/generations", json=body, headers={"Idempotency-Key": each})
             assert answer.status_code == 200
