@@ -54,6 +54,7 @@ MAX_IDEMPOTENCY_KEY = 255  # the contract's maxLength
 FILES_ROUTE = "/images/files"
 DEBUG_ROUTE = "/debug"
 FAULT_COUNTS_MAX_BYTES = 16 * 1024 * 1024
+INLINE_JSON_BYTES = 8192  # a JSON body up to this size, of an operation without images, is read on the loop
 
 
 class DropConnection(Exception):
@@ -252,8 +253,7 @@ class _State:
         ticket: Ticket | None = admitted  # None once a stream has taken it over
         try:
             raw = await _read_limited(request, self.config.limits.max_body_bytes)
-            prepared = await self.pool.run(
-                prepare,
+            arguments = (
                 self.config,
                 info,
                 media,
@@ -262,7 +262,11 @@ class _State:
                 self._reportable_qualities(info),
                 self.references(owner_of(token)),
             )
-            del raw
+            if self._light(info, media, raw):
+                prepared = prepare(*arguments)
+            else:
+                prepared = await self.pool.run(prepare, *arguments)
+            del raw, arguments
             if fault is not None and fault.drop:
                 return _DroppingResponse()
             if fault is not None and fault.malformed:
@@ -287,6 +291,14 @@ class _State:
         finally:
             if ticket is not None:
                 ticket.release()
+
+    def _light(self, info: OperationInfo, media: str, raw: bytes) -> bool:
+        """Whether reading this body is lighter than handing it to the pool (a small JSON body
+        of an operation that takes no images: a tenth of a millisecond of parsing and checks)."""
+        if media != JSON or len(raw) > INLINE_JSON_BYTES:
+            return False
+        schema_name = info.schema_for(media)
+        return schema_name is not None and not self.config.contract.upload_fields(schema_name)
 
     async def _answer(self, request: Request, prepared: Prepared, claim: Claim | None) -> Response:
         base = f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/"
