@@ -119,6 +119,24 @@ def _by_method(
     return endpoint
 
 
+def _files_base(request: Request) -> str:
+    """Where the image store's URLs of this server start (as the client addressed it)."""
+    return f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/"
+
+
+def _replayed(replay: Replay) -> Response:
+    return Response(replay.body, replay.status, media_type=replay.media_type)
+
+
+def _answer_too_large(error: StoreFull) -> ApiError:
+    return ApiError(
+        413,
+        f"The answer's images ({error.size} bytes) are larger than this server's image store "
+        f"({error.bound} bytes); ask for fewer or smaller images, or for b64_json.",
+        code="answer_too_large",
+    )
+
+
 async def _health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -274,12 +292,14 @@ class _State:
                     b'{"created": 1, "data": [{"b64_json": "iVBORw0K', 200, media_type="application/json"
                 )
             claim: Claim | None = None
+            if key and not prepared.job.stream:
+                return await self._answer_keyed(request, prepared, scope_name(token, info.name, key))
             if key:
                 outcome = await self.idempotency.claim(
                     scope_name(token, info.name, key), prepared.fingerprint
                 )
                 if isinstance(outcome, Replay):
-                    return Response(outcome.body, outcome.status, media_type=outcome.media_type)
+                    return _replayed(outcome)
                 claim = outcome
             if prepared.job.stream:
                 truncate = fault.truncate_after if fault is not None else None
@@ -300,19 +320,35 @@ class _State:
         schema_name = info.schema_for(media)
         return schema_name is not None and not self.config.contract.upload_fields(schema_name)
 
+    async def _answer_keyed(self, request: Request, prepared: Prepared, name: str) -> Response:
+        """A JSON answer under an Idempotency-Key: claimed, made and kept in one trip to the pool."""
+        base = _files_base(request)
+        job, images = prepared.job, self.images
+
+        def answer() -> bytes:
+            return answer_body(job, images, base.__add__)
+
+        try:
+            outcome = await self.pool.run(self.idempotency.answer_once, name, prepared.fingerprint, answer)
+        except StoreFull as error:
+            raise _answer_too_large(error) from None
+        if outcome is None:  # another request holds the key: wait for its answer, or take the key over
+            waited = await self.idempotency.claim(name, prepared.fingerprint)
+            if isinstance(waited, Replay):
+                return _replayed(waited)
+            return await self._answer(request, prepared, waited)
+        if isinstance(outcome, Replay):
+            return _replayed(outcome)
+        return Response(outcome, 200, media_type="application/json")
+
     async def _answer(self, request: Request, prepared: Prepared, claim: Claim | None) -> Response:
-        base = f"{str(request.base_url).rstrip('/')}{API_PREFIX}{FILES_ROUTE}/"
+        base = _files_base(request)
         try:
             payload = await self.pool.run(answer_body, prepared.job, self.images, base.__add__)
         except StoreFull as error:
             if claim is not None:
                 await run_in_threadpool(self.idempotency.release, claim)
-            raise ApiError(
-                413,
-                f"The answer's images ({error.size} bytes) are larger than this server's image store "
-                f"({error.bound} bytes); ask for fewer or smaller images, or for b64_json.",
-                code="answer_too_large",
-            ) from None
+            raise _answer_too_large(error) from None
         except BaseException:
             if claim is not None:
                 await run_in_threadpool(self.idempotency.release, claim)

@@ -25,6 +25,7 @@ import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,6 +175,21 @@ class IdempotencyRecords:
             return
         meta = {"fingerprint": claim.fingerprint, "state": FAILED, "generations": generations}
         self._bucket.put(claim.name, meta=meta, ttl_s=self._window_s, unless=not_ours)
+
+    def answer_once(self, name: str, fingerprint: str, answer: Callable[[], bytes]) -> Replay | bytes | None:
+        """In one go (one trip to the pool): claim the key, make the JSON answer with `answer()`
+        and keep it; or the remembered answer; or None while another request holds the key (then
+        wait with `claim`). If `answer()` fails the key is given up and the error raised."""
+        outcome = self.try_claim(name, fingerprint)
+        if not isinstance(outcome, Claim):
+            return outcome
+        try:
+            payload = answer()
+        except BaseException:
+            self.release(outcome)
+            raise
+        self.complete(outcome, 200, "application/json", payload)
+        return payload
 
     @property
     def bucket(self) -> Bucket:
