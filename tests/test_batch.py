@@ -199,7 +199,7 @@ def test_the_async_api_with_an_async_callback(tmp_path: Path, reference_url: str
     assert seen == ["done"] * 4
 
 
-def test_the_pacer_halves_on_throttling_once_per_cooldown_pauses_only_when_most_are_refused() -> None:
+def test_the_pacer_cuts_on_throttling_once_per_cooldown_pauses_only_when_most_are_refused() -> None:
     now = [0.0]
     pacer = Pacer(8, clock=lambda: now[0])
 
@@ -220,9 +220,17 @@ def test_the_pacer_halves_on_throttling_once_per_cooldown_pauses_only_when_most_
     assert pacer.concurrency == 8  # back up, never above the maximum
     now[0] = 10.0
     pacer.in_flight = 1
-    pacer.release("throttled", 5.0)  # one refusal among many successes: halved, not paused
-    assert (pacer.concurrency, pacer.cuts) == (4, 2)
+    pacer.release("throttled", 5.0)  # one refusal among many successes: cut by a quarter, not paused
+    assert (pacer.concurrency, pacer.cuts) == (6, 2)
     assert pacer._delay() == 0.0
+    now[0] = 20.0
+    pacer.in_flight = 1
+    pacer.release("throttled", 1.0)  # 2 of the last 20: still scattered
+    assert (pacer.concurrency, pacer.cuts) == (4, 3)
+    now[0] = 22.0
+    pacer.in_flight = 1
+    pacer.release("throttled", 1.0)  # 3 of the last 20: more than one in ten, halved
+    assert (pacer.concurrency, pacer.cuts) == (2, 4)
 
 
 def test_max_rpm_spaces_the_starts() -> None:

@@ -5,8 +5,9 @@ The limit starts at the concurrency asked for and moves as TCP's congestion wind
 - additive increase: each success raises it by 1/limit, so about one more request in flight per
   round of `limit` successes, never above the concurrency asked for;
 - multiplicative decrease: a 429 or 503 halves it (at least 1), once per cool-down (the
-  Retry-After asked for, and at least a second), so one burst of refusals counts once; the
-  refused request itself waits its Retry-After before it is sent again;
+  Retry-After asked for, and at least a second), so one burst of refusals counts once; when
+  refusals are scattered (at most one in ten of the last 20 answers) it is cut by a quarter
+  only. The refused request itself waits its Retry-After before it is sent again;
 - a pause: when most of the last answers (half of the last 20, or more) are refusals, the
   server is refusing everything (a rate limit reached), and no new request starts until the
   Retry-After has passed. A refusal here and there (a busy replica) pauses nothing: halving
@@ -26,7 +27,10 @@ from collections.abc import Callable
 
 MIN_COOLDOWN_S = 1.0
 RECENT = 20
-"""How many of the last answers the pause looks at."""
+"""How many of the last answers the pause (and the size of a cut) looks at."""
+GENTLE_CUT = 0.75
+"""What a refusal leaves of the limit when refusals are scattered (one in ten recent answers, or
+fewer): halving for each would keep a batch at a fraction of what the server takes."""
 
 
 class Pacer:
@@ -84,7 +88,8 @@ class Pacer:
             if 2 * sum(self._recent) >= len(self._recent):
                 self._paused_until = max(self._paused_until, now + wait)
             if now - self._last_cut >= max(wait, MIN_COOLDOWN_S):
-                self.limit = max(1.0, self.limit / 2)
+                scattered = sum(self._recent) * 10 <= len(self._recent)  # at most one in ten
+                self.limit = max(1.0, self.limit * (GENTLE_CUT if scattered else 0.5))
                 self._last_cut = now
                 self.cuts += 1
         elif outcome == "ok":
