@@ -58,7 +58,9 @@ class RequestValidator:
         if schema_name not in self._validators:
             import jsonschema
 
-            root = {"$ref": f"#/components/schemas/{schema_name}", "components": self._document["components"]}
+            components = self._document["components"]
+            schemas = components.get("schemas", {})
+            root = {**_inlined(schemas[schema_name], schemas, (schema_name,)), "components": components}
             self._validators[schema_name] = jsonschema.Draft202012Validator(root)
         return self._validators[schema_name]
 
@@ -125,6 +127,26 @@ def _coerce(text: FormValue, kind: str | None) -> Any:
             return lowered == "true"
         return text
     return text
+
+
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _inlined(node: Any, schemas: Mapping[str, Any], within: tuple[str, ...]) -> Any:
+    """`node` with each `$ref` to a component schema replaced by that schema (a ref beside other
+    keywords becomes an allOf, as 2020-12 reads it). Following refs is most of jsonschema's time
+    on the contract's bodies; a ref back into a schema being inlined (a cycle) stays a ref."""
+    if isinstance(node, list):
+        return [_inlined(item, schemas, within) for item in node]
+    if not isinstance(node, Mapping):
+        return node
+    ref = node.get("$ref")
+    name = ref[len(_SCHEMA_REF) :] if isinstance(ref, str) and ref.startswith(_SCHEMA_REF) else None
+    if name is not None and name in schemas and name not in within:
+        target = _inlined(schemas[name], schemas, (*within, name))
+        rest = {key: _inlined(value, schemas, within) for key, value in node.items() if key != "$ref"}
+        return {"allOf": [target], **rest} if rest else target
+    return {key: _inlined(value, schemas, within) for key, value in node.items()}
 
 
 def _as_problem(error: ValidationError) -> RequestInvalid:
