@@ -6,7 +6,7 @@
   binary fields are drawn one by one and a mask must match its image.
 - Once the streaming probe found that the server does not stream, cases ask for no stream
   (`stream: true` becomes `false`, as valid): that one finding is reported, not a copy per case.
-- A valid Idempotency-Key is made distinct per request body (distinct_idempotency_key):
+- A valid Idempotency-Key is made distinct per request (distinct_idempotency_key):
   schemathesis reuses drawn values such as "0" across cases, and a conforming server answers a
   reused key with a different body with 409, which would hide every defect behind it.
 - A "schema-violating request accepted" failure is dropped when the request, as it went on the
@@ -46,6 +46,7 @@ def install_hooks(
     whether cases may ask for a stream; `answered(seconds)` hears each answer's latency,
     `called(case, response)` each answer."""
     validator = RequestValidator(narrowed)
+    sent: dict[str, int] = {}
 
     def map_case(context: Any, case: Any) -> Any:
         name = schema_name(contract, case)
@@ -58,7 +59,7 @@ def install_hooks(
             fit_masks(body, contract.upload_fields(name))
             if body.get("stream") is True and not streams():
                 body["stream"] = False
-        distinct_idempotency_key(case)
+        distinct_idempotency_key(case, sent)
         return case
 
     def before_add_examples(context: Any, examples: list[Any]) -> None:
@@ -86,8 +87,10 @@ def install_hooks(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def distinct_idempotency_key(case: Any) -> None:
-    """Suffix a (valid) drawn Idempotency-Key with a digest of the request, keeping runs repeatable."""
+def distinct_idempotency_key(case: Any, sent: dict[str, int] | None = None) -> None:
+    """Suffix a (valid) drawn Idempotency-Key with a digest of the request, keeping runs repeatable;
+    with `sent` (the digests seen so far in the run), a request sent again gets a key of its own
+    too: a replayed create would describe what the run may have deleted since."""
     headers = case.headers
     if not isinstance(headers, MutableMapping) or not isinstance(headers.get(IDEMPOTENCY_HEADER), str):
         return
@@ -97,6 +100,10 @@ def distinct_idempotency_key(case: Any) -> None:
     digest = hashlib.sha256(f"{case.operation.path}|{case.media_type}|{case.body!r}".encode()).hexdigest()[
         :16
     ]
+    if sent is not None:
+        sent[digest] = sent.get(digest, 0) + 1
+        if sent[digest] > 1:
+            digest = f"{digest}-{sent[digest]}"
     headers[IDEMPOTENCY_HEADER] = f"{headers[IDEMPOTENCY_HEADER][:200]}-{digest}"
 
 
