@@ -100,6 +100,17 @@ def test_a_reused_idempotency_key_is_made_distinct_per_body() -> None:
     assert len(keys[0]) <= 255
 
 
+def test_each_run_marks_its_keys() -> None:
+    """Two runs against one server must not share keys: the second would get the first's answers."""
+    first, second = (fake_case({"n": 1}, {"Idempotency-Key": "0"}) for _ in range(2))
+    hooks.distinct_idempotency_key(first, {}, "run1-")
+    hooks.distinct_idempotency_key(second, {}, "run2-")
+    assert first.headers["Idempotency-Key"].startswith("0-run1-")
+    assert first.headers["Idempotency-Key"].removeprefix("0-run1-") == second.headers[
+        "Idempotency-Key"
+    ].removeprefix("0-run2-")
+
+
 def test_an_invalid_key_is_left_as_drawn() -> None:
     case = fake_case({"n": 1}, {"Idempotency-Key": ""}, header_mode=GenerationMode.NEGATIVE)
     hooks.distinct_idempotency_key(case)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import secrets
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
@@ -47,6 +48,7 @@ def install_hooks(
     `called(case, response)` each answer."""
     validator = RequestValidator(narrowed)
     sent: dict[str, int] = {}
+    run = f"{secrets.token_hex(4)}-"  # keys of another run against the same server are not these
 
     def map_case(context: Any, case: Any) -> Any:
         name = schema_name(contract, case)
@@ -59,7 +61,7 @@ def install_hooks(
             fit_masks(body, contract.upload_fields(name))
             if body.get("stream") is True and not streams():
                 body["stream"] = False
-        distinct_idempotency_key(case, sent)
+        distinct_idempotency_key(case, sent, run)
         return case
 
     def before_add_examples(context: Any, examples: list[Any]) -> None:
@@ -87,10 +89,11 @@ def install_hooks(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
-def distinct_idempotency_key(case: Any, sent: dict[str, int] | None = None) -> None:
-    """Suffix a (valid) drawn Idempotency-Key with a digest of the request, keeping runs repeatable;
-    with `sent` (the digests seen so far in the run), a request sent again gets a key of its own
-    too: a replayed create would describe what the run may have deleted since."""
+def distinct_idempotency_key(case: Any, sent: dict[str, int] | None = None, run: str = "") -> None:
+    """Suffix a (valid) drawn Idempotency-Key with `run` (a mark of this run) and a digest of the
+    request; with `sent` (the digests seen so far in the run), a request sent again gets a key of
+    its own too. A replayed answer, from earlier in the run or from an earlier run against the same
+    server, would describe a file the run may have deleted since."""
     headers = case.headers
     if not isinstance(headers, MutableMapping) or not isinstance(headers.get(IDEMPOTENCY_HEADER), str):
         return
@@ -104,7 +107,7 @@ def distinct_idempotency_key(case: Any, sent: dict[str, int] | None = None) -> N
         sent[digest] = sent.get(digest, 0) + 1
         if sent[digest] > 1:
             digest = f"{digest}-{sent[digest]}"
-    headers[IDEMPOTENCY_HEADER] = f"{headers[IDEMPOTENCY_HEADER][:200]}-{digest}"
+    headers[IDEMPOTENCY_HEADER] = f"{headers[IDEMPOTENCY_HEADER][:200]}-{run}{digest}"
 
 
 def fit_masks(body: dict[str, Any], roles: dict[str, str]) -> None:
