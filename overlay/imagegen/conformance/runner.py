@@ -54,7 +54,7 @@ from .probes import (
 )
 from .profiles import Profile, load_profile
 from .session import APP_ORIGIN, Clock, Http, RunStopped
-from .settings import OWN_CHECKS, PHASES, check_names, schemathesis_config
+from .settings import OWN_CHECKS, PHASES, check_names, id_only_operations, schemathesis_config
 from .strategies import register_formats
 
 __all__ = ["OWN_CHECKS", "PHASES", "ConformanceInterrupted", "SetupError", "run_conformance"]
@@ -131,6 +131,7 @@ def run_conformance(
             request_timeout_s,
             workers,
             phases,
+            id_only_operations(oracle),
         ),
         mode=mode,
         request_timeout_s=request_timeout_s,
@@ -337,7 +338,8 @@ class _Run:
             square=bool(image_rule is not None and image_rule.square),
             sizes=size_rule.custom_sizes if size_rule is not None else None,
         )
-        schema = schemathesis.openapi.from_dict(narrowed, config=self.config)
+        loaded = schemathesis.openapi.from_dict(narrowed, config=self.config)
+        schema = loaded.include(operation_id=[op.id for op in tested])
         if self.app is not None:
             schema.app = self.app
         install_hooks(
@@ -507,17 +509,10 @@ def _operations(contract: Contract, operations: Iterable[str] | None) -> list[Op
 
 
 def keep_only(narrowed: dict[str, Any], tested: Iterable[OperationInfo]) -> None:
-    """Cut the narrowed document to the operations `tested` (a path's other methods go too)."""
-    kept = {(op.path, op.method.lower()) for op in tested}
-    paths: dict[str, Any] = {}
-    for path, item in narrowed["paths"].items():
-        item = {key: value for key, value in item.items() if key not in METHODS or (path, key) in kept}
-        if any(key in METHODS for key in item):
-            paths[path] = item
-    narrowed["paths"] = paths
-
-
-METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+    """Cut the narrowed document to the paths of the operations `tested`. A path keeps its other
+    methods (schemathesis is told not to test them): they are what its Allow header must name."""
+    kept = {op.path for op in tested}
+    narrowed["paths"] = {path: item for path, item in narrowed["paths"].items() if path in kept}
 
 
 def _nothing_to_test(model: str, outcome: Outcome) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schemathesis.config import SchemathesisConfig
 
@@ -11,6 +11,9 @@ from . import image_checks, stream_checks
 from .negatives import RULE_CHECK, UPLOAD_CHECK
 from .probes import MASK_CHECK
 from .session import MAX_STREAM_EVENTS
+
+if TYPE_CHECKING:
+    from ..contract import Contract
 
 # stateful: sequences that follow the links schemathesis finds (a file created, read, deleted).
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -29,6 +32,22 @@ def check_names(selected: set[str]) -> None:
         raise ValueError(f"unknown check {unknown[0]!r}; the checks are {', '.join(sorted(known))}")
 
 
+def id_only_operations(contract: Contract) -> list[str]:
+    """The operationIds whose one input is an id in the path (GET /files/{file_id}): any string is
+    a valid id, so hypothesis spends seconds failing to draw an invalid one. They are fuzzed with
+    valid data only; the coverage phase still sends them the invalid values there are."""
+    found = []
+    for operation in contract.operations:
+        item = contract.document["paths"][operation.path]
+        method = item[operation.method.lower()]
+        declared = [*item.get("parameters", []), *method.get("parameters", [])]
+        parameters = [contract.resolve(node) for node in declared]
+        in_path = all(node.get("in") == "path" for node in parameters)
+        if parameters and in_path and "requestBody" not in method:
+            found.append(operation.id)
+    return found
+
+
 def schemathesis_config(
     base_url: str | None,
     token: str | None,
@@ -39,6 +58,7 @@ def schemathesis_config(
     request_timeout_s: float,
     workers: int,
     phases: Iterable[str] | None,
+    id_only: Iterable[str] = (),
 ) -> SchemathesisConfig:
     settings: dict[str, Any] = {
         "headers": {"Authorization": f"Bearer {token}"} if token else {},
@@ -72,6 +92,10 @@ def schemathesis_config(
         }
     if base_url is not None:
         settings["base-url"] = base_url
+    settings["operations"] = [
+        {"include-operation-id": operation_id, "phases": {"fuzzing": {"generation": {"mode": "positive"}}}}
+        for operation_id in id_only
+    ]
     # Not schemathesis' max-time: it keeps fuzzing until that time is used up. The runner's limit
     # is an upper bound, kept by its own clock.
     return SchemathesisConfig.from_dict(settings)
