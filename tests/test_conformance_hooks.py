@@ -39,6 +39,7 @@ def test_without_the_wire_check_multipart_type_mutations_look_like_accepted_inva
         max_examples=6,
         seed=7,
         operations=["variations"],
+        phases=["fuzzing"],
     )
     monkeypatch.setattr(hooks, "_valid_as_sent", lambda *args: False)
     without_hook = run_conformance(
@@ -48,6 +49,7 @@ def test_without_the_wire_check_multipart_type_mutations_look_like_accepted_inva
         max_examples=6,
         seed=7,
         operations=["variations"],
+        phases=["fuzzing"],
     )
 
     assert with_hook.findings == []

@@ -42,7 +42,7 @@ def run(model: str) -> Outcome:
         model=model,
         app=create_app(CONFIG),
         token=TOKEN,
-        max_examples=12 if full else 4,
+        max_examples=8 if full else 4,
         seed=7,
         catalog=CONFIG.catalog,
         phases=None if full else ("examples", "fuzzing"),
