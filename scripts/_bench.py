@@ -334,18 +334,25 @@ def server_process(
     """Run the reference server (no auth unless `token`, 127.0.0.1, a free port, `workers`
     processes, `queue` requests waiting per worker, faults on demand if `faults`) in its own
     process; yields its base URL and stops it when the block ends, however it ends."""
+    environment = {
+        "IMAGEGEN_BENCH_WORKERS": str(workers),
+        **({"IMAGEGEN_BENCH_TOKEN": token} if token else {}),
+        **({"IMAGEGEN_BENCH_QUEUE": str(queue)} if queue else {}),
+        **({"IMAGEGEN_BENCH_FAULTS": "1"} if faults else {}),
+    }
+    with _server_running(_SERVER_CODE, environment) as url:
+        yield url
+
+
+@contextmanager
+def _server_running(code: str, environment: dict[str, str]) -> Iterator[str]:
+    """`python -c code` (a server that prints its URL first) with `environment` added, stopped
+    when the block ends; yields the URL, or BenchError with the server's log if it did not start."""
     with tempfile.TemporaryFile() as stderr:
-        environment = {
-            **os.environ,
-            "IMAGEGEN_BENCH_WORKERS": str(workers),
-            **({"IMAGEGEN_BENCH_TOKEN": token} if token else {}),
-            **({"IMAGEGEN_BENCH_QUEUE": str(queue)} if queue else {}),
-            **({"IMAGEGEN_BENCH_FAULTS": "1"} if faults else {}),
-        }
         process = subprocess.Popen(
-            [sys.executable, "-c", _SERVER_CODE],
+            [sys.executable, "-c", code],
             cwd=ROOT,
-            env=environment,
+            env={**os.environ, **environment},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
@@ -1395,29 +1402,9 @@ def conformance_run(settings: Settings) -> list[Row]:
 @contextmanager
 def slow_server_process(delay_s: float) -> Iterator[str]:
     """The reference server, answering every request after `delay_s`, in its own process."""
-    environment = {
-        **os.environ,
-        "IMAGEGEN_BENCH_DELAY": str(delay_s),
-        "IMAGEGEN_BENCH_TOKEN": CONFORMANCE_TOKEN,
-    }
-    with tempfile.TemporaryFile() as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _SLOW_SERVER_CODE],
-            cwd=ROOT,
-            env=environment,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-        )
-        try:
-            assert process.stdout is not None
-            url = _first_line(process, process.stdout, SERVER_START_TIMEOUT_S)
-            if not url.startswith("http://127.0.0.1:"):
-                stderr.seek(0)
-                raise BenchError(f"the slow server did not start:\n{stderr.read().decode(errors='replace')}")
-            yield url
-        finally:
-            stop_process(process)
+    environment = {"IMAGEGEN_BENCH_DELAY": str(delay_s), "IMAGEGEN_BENCH_TOKEN": CONFORMANCE_TOKEN}
+    with _server_running(_SLOW_SERVER_CODE, environment) as url:
+        yield url
 
 
 @benchmark(

@@ -28,10 +28,22 @@ class Leftovers:
     contract: Contract
     made: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _items: dict[str, str] = field(init=False)
+    """Collection path -> the path of its items that has a DELETE (`/files` -> `/files/{file_id}`)."""
+
+    def __post_init__(self) -> None:
+        deletes = [op.path for op in self.contract.operations if op.method == "DELETE"]
+        self._items = {
+            op.path: item
+            for op in self.contract.operations
+            if op.method == "POST"
+            for item in deletes
+            if re.fullmatch(re.escape(op.path) + r"/\{[^}/]+\}", item)
+        }
 
     def after_call(self, case: Any, response: Any) -> None:
         """Keep the item path of what a 200 answer to a create says it made."""
-        item = self._deletable(case.operation.method, case.operation.path)
+        item = self._items.get(case.operation.path) if case.operation.method.upper() == "POST" else None
         if item is None or getattr(response, "status_code", None) != 200:
             return
         try:
@@ -43,15 +55,6 @@ class Leftovers:
             with self._lock:
                 if len(self.made) < MAX_KEPT:
                     self.made.append(re.sub(r"\{[^}]+\}", made_id, item, count=1))
-
-    def _deletable(self, method: str, path: str) -> str | None:
-        if method.upper() != "POST":
-            return None
-        item = re.escape(path) + r"/\{[^}/]+\}"
-        for operation in self.contract.operations:
-            if operation.method == "DELETE" and re.fullmatch(item, operation.path):
-                return operation.path
-        return None
 
     def remove(self, http: Http, headers: dict[str, str]) -> str | None:
         """Delete what was made; a note naming what is left, or None when nothing is."""

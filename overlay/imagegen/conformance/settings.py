@@ -36,16 +36,11 @@ def id_only_operations(contract: Contract) -> list[str]:
     """The operationIds whose one input is an id in the path (GET /files/{file_id}): any string is
     a valid id, so hypothesis spends seconds failing to draw an invalid one. They are fuzzed with
     valid data only; the coverage phase still sends them the invalid values there are."""
-    found = []
-    for operation in contract.operations:
-        item = contract.document["paths"][operation.path]
-        method = item[operation.method.lower()]
-        declared = [*item.get("parameters", []), *method.get("parameters", [])]
-        parameters = [contract.resolve(node) for node in declared]
-        in_path = all(node.get("in") == "path" for node in parameters)
-        if parameters and in_path and "requestBody" not in method:
-            found.append(operation.id)
-    return found
+    return [
+        op.id
+        for op in contract.operations
+        if op.parameter_places and set(op.parameter_places) == {"path"} and not op.bodies
+    ]
 
 
 def schemathesis_config(

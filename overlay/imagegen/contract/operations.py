@@ -70,6 +70,8 @@ class OperationInfo:
     tags: tuple[str, ...] = ()
     answer_types: tuple[str, ...] = ()
     """The media types of a 200 answer, in the contract's order."""
+    parameter_places: tuple[str, ...] = ()
+    """Where each of its parameters goes (`path`, `query`, `header`), in the contract's order."""
 
     @property
     def label(self) -> str:
@@ -117,9 +119,10 @@ def _operation(
     stream_props = stream.get("properties", {})
     events = tuple(stream_props.get("event", {}).get("enum", ()))
     data = stream_props.get("data", {}).get("contentSchema") or {}
-    headers = []
+    headers, places = [], []
     for parameter in [*shared, *operation.get("parameters", [])]:
         parameter = resolve(document, parameter)
+        places.append(str(parameter.get("in")))
         if parameter.get("in") == "header":
             headers.append(str(parameter["name"]))
     return OperationInfo(
@@ -135,6 +138,7 @@ def _operation(
         headers=tuple(headers),
         tags=tuple(str(tag) for tag in operation.get("tags", ())),
         answer_types=tuple(str(media) for media in answers),
+        parameter_places=tuple(places),
     )
 
 
