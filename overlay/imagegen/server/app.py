@@ -291,23 +291,20 @@ class _State:
                 return Response(
                     b'{"created": 1, "data": [{"b64_json": "iVBORw0K', 200, media_type="application/json"
                 )
+            name = scope_name(token, info.name, key) if key else None
+            if not prepared.job.stream:
+                return await self._answer(request, prepared, name)
             claim: Claim | None = None
-            if key and not prepared.job.stream:
-                return await self._answer_keyed(request, prepared, scope_name(token, info.name, key))
-            if key:
-                outcome = await self.idempotency.claim(
-                    scope_name(token, info.name, key), prepared.fingerprint
-                )
+            if name is not None:
+                outcome = await self.idempotency.claim(name, prepared.fingerprint)
                 if isinstance(outcome, Replay):
                     return _replayed(outcome)
                 claim = outcome
-            if prepared.job.stream:
-                truncate = fault.truncate_after if fault is not None else None
-                stream = _EventStream(self, prepared, info, admitted, claim, truncate)
-                await stream.start()
-                ticket = None  # the stream gives it back when it ends
-                return stream
-            return await self._answer(request, prepared, claim)
+            truncate = fault.truncate_after if fault is not None else None
+            stream = _EventStream(self, prepared, info, admitted, claim, truncate)
+            await stream.start()
+            ticket = None  # the stream gives it back when it ends
+            return stream
         finally:
             if ticket is not None:
                 ticket.release()
@@ -320,8 +317,9 @@ class _State:
         schema_name = info.schema_for(media)
         return schema_name is not None and not self.config.contract.upload_fields(schema_name)
 
-    async def _answer_keyed(self, request: Request, prepared: Prepared, name: str) -> Response:
-        """A JSON answer under an Idempotency-Key: claimed, made and kept in one trip to the pool."""
+    async def _answer(self, request: Request, prepared: Prepared, name: str | None) -> Response:
+        """The JSON answer; under an Idempotency-Key (its record `name`) claimed, made and kept
+        in one trip to the pool, or the answer remembered."""
         base = _files_base(request)
         job, images = prepared.job, self.images
 
@@ -329,32 +327,15 @@ class _State:
             return answer_body(job, images, base.__add__)
 
         try:
-            outcome = await self.pool.run(self.idempotency.answer_once, name, prepared.fingerprint, answer)
+            if name is None:
+                payload = await self.pool.run(answer)
+            else:
+                outcome = await self.idempotency.once(name, prepared.fingerprint, answer, self.pool.run)
+                if isinstance(outcome, Replay):
+                    return _replayed(outcome)
+                payload = outcome
         except StoreFull as error:
             raise _answer_too_large(error) from None
-        if outcome is None:  # another request holds the key: wait for its answer, or take the key over
-            waited = await self.idempotency.claim(name, prepared.fingerprint)
-            if isinstance(waited, Replay):
-                return _replayed(waited)
-            return await self._answer(request, prepared, waited)
-        if isinstance(outcome, Replay):
-            return _replayed(outcome)
-        return Response(outcome, 200, media_type="application/json")
-
-    async def _answer(self, request: Request, prepared: Prepared, claim: Claim | None) -> Response:
-        base = _files_base(request)
-        try:
-            payload = await self.pool.run(answer_body, prepared.job, self.images, base.__add__)
-        except StoreFull as error:
-            if claim is not None:
-                await run_in_threadpool(self.idempotency.release, claim)
-            raise _answer_too_large(error) from None
-        except BaseException:
-            if claim is not None:
-                await run_in_threadpool(self.idempotency.release, claim)
-            raise
-        if claim is not None:
-            await run_in_threadpool(self.idempotency.complete, claim, 200, "application/json", payload)
         return Response(payload, 200, media_type="application/json")
 
     def _authorise(self, request: Request) -> str:

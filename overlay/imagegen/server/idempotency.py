@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ from .storage import Bucket, Entry, StoreFull
 BUCKET = "idempotency"
 RUNNING, DONE, FAILED = "running", "done", "failed"
 _FIRST_POLL_S, _MAX_POLL_S = 0.02, 0.25
+Runner = Callable[[Callable[[], "Replay | bytes | None"]], Awaitable["Replay | bytes | None"]]
+"""Runs blocking work off the event loop and awaits its result."""
 
 
 @dataclass(frozen=True)
@@ -176,11 +178,28 @@ class IdempotencyRecords:
         meta = {"fingerprint": claim.fingerprint, "state": FAILED, "generations": generations}
         self._bucket.put(claim.name, meta=meta, ttl_s=self._window_s, unless=not_ours)
 
-    def answer_once(self, name: str, fingerprint: str, answer: Callable[[], bytes]) -> Replay | bytes | None:
-        """In one go (one trip to the pool): claim the key, make the JSON answer with `answer()`
-        and keep it; or the remembered answer; or None while another request holds the key (then
-        wait with `claim`). If `answer()` fails the key is given up and the error raised."""
-        outcome = self.try_claim(name, fingerprint)
+    async def once(
+        self, name: str, fingerprint: str, answer: Callable[[], bytes], run: Runner
+    ) -> Replay | bytes:
+        """The JSON answer of a request under a key: made by `answer()` and kept, or the answer
+        remembered. `run(work)` runs blocking work off the loop (the pool, a thread): claiming,
+        answering and keeping take one trip there; a request that finds the key held waits for
+        it (or takes it over) and then answers the same way."""
+        outcome = await run(lambda: self._answer_claimed(self.try_claim(name, fingerprint), answer))
+        if outcome is not None:
+            return outcome
+        waited = await self.claim(name, fingerprint)
+        if isinstance(waited, Replay):
+            return waited
+        made = await run(lambda: self._answer_claimed(waited, answer))
+        assert made is not None  # a claim always answers
+        return made
+
+    def _answer_claimed(
+        self, outcome: Replay | Claim | None, answer: Callable[[], bytes]
+    ) -> Replay | bytes | None:
+        """With a claim: `answer()` kept for replays (the key given up if it fails); otherwise
+        the replay, or None while another request holds the key."""
         if not isinstance(outcome, Claim):
             return outcome
         try:

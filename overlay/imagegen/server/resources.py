@@ -23,7 +23,7 @@ from .batches import BatchStore
 from .errors import ApiError, invalid
 from .files import FileStore, owner_of, upload_from_form
 from .forms import parse_form
-from .idempotency import Claim, Replay, scope_name
+from .idempotency import Replay, scope_name
 from .intake import json_body
 
 if TYPE_CHECKING:
@@ -179,22 +179,17 @@ class Resources:
     ) -> Response:
         """Make the resource once per Idempotency-Key (a repeat gets the first answer)."""
         key = self.state.idempotency_key(request)
-        claim: Claim | None = None
-        if key:
-            outcome = await self.state.idempotency.claim(scope_name(token, info.name, key), fingerprint)
-            if isinstance(outcome, Replay):
-                return Response(outcome.body, outcome.status, media_type=outcome.media_type)
-            claim = outcome
-        try:
-            made = await run_in_threadpool(make)
-        except BaseException:
-            if claim is not None:
-                await run_in_threadpool(self.state.idempotency.release, claim)
-            raise
-        payload = json.dumps(made).encode()
-        if claim is not None:
-            await run_in_threadpool(self.state.idempotency.complete, claim, 200, JSON, payload)
-        return Response(payload, 200, media_type=JSON)
+
+        def answer() -> bytes:
+            return json.dumps(make()).encode()
+
+        if not key:
+            return Response(await run_in_threadpool(answer), 200, media_type=JSON)
+        name = scope_name(token, info.name, key)
+        outcome = await self.state.idempotency.once(name, fingerprint, answer, run_in_threadpool)
+        if isinstance(outcome, Replay):
+            return Response(outcome.body, outcome.status, media_type=outcome.media_type)
+        return Response(outcome, 200, media_type=JSON)
 
 
 def _limit(given: str | None, default: int, maximum: int) -> int:
