@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from imagegen.server.storage import ROW_BYTES, Store, StoreFull
+from imagegen.server.storage import INLINE_MAX_BYTES, ROW_BYTES, Store, StoreFull
 
 
 @pytest.fixture
@@ -21,26 +22,94 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def test_an_entry_is_kept_in_a_file_and_read_back(store: Store) -> None:
+def test_a_small_entry_is_kept_in_its_row_and_read_back(store: Store) -> None:
     bucket = store.bucket("images", 10_000)
     bucket.put("a.png", b"\x89PNG data", content_type="image/png", meta={"k": 1})
 
     entry = bucket.get("a.png")
     assert entry is not None
-    assert (entry.content_type, entry.meta, entry.has_file) == ("image/png", {"k": 1}, True)
+    assert (entry.content_type, entry.meta, entry.has_file) == ("image/png", {"k": 1}, False)
     assert bucket.read(entry) == b"\x89PNG data"
-    assert bucket.path("a.png").read_bytes() == b"\x89PNG data"
+    assert not bucket.path("a.png").exists()
     assert bucket.usage().used_bytes == entry.size == len(b"\x89PNG data") + ROW_BYTES + len('{"k":1}')
 
 
-def test_an_expired_entry_is_never_returned_and_its_file_goes(store: Store) -> None:
+def test_a_large_entry_is_kept_in_a_file_and_read_back(store: Store) -> None:
+    data = os.urandom(INLINE_MAX_BYTES + 1)
+    bucket = store.bucket("images", 10 * INLINE_MAX_BYTES)
+    bucket.put("big.png", data, content_type="image/png")
+
+    entry = bucket.get("big.png")
+    assert entry is not None
+    assert entry.has_file
+    assert bucket.read(entry) == data
+    assert bucket.path("big.png").read_bytes() == data
+    assert bucket.usage().used_bytes == entry.size == len(data) + ROW_BYTES + len("{}")
+
+
+def test_replacing_an_entry_moves_its_bytes_between_file_and_row(store: Store) -> None:
+    bucket = store.bucket("images", 10 * INLINE_MAX_BYTES)
+    bucket.put("x", b"L" * (INLINE_MAX_BYTES + 1))
+    bucket.put("x", b"small")
+    entry = bucket.get("x")
+    assert entry is not None
+    assert bucket.read(entry) == b"small"
+    assert not bucket.path("x").exists()  # the large one's file went with it
+
+    bucket.put("x", b"L" * (INLINE_MAX_BYTES + 1))
+    entry = bucket.get("x")
+    assert entry is not None
+    assert bucket.read(entry) == b"L" * (INLINE_MAX_BYTES + 1)
+    assert bucket.usage().used_bytes == entry.size
+
+
+def test_a_replaced_small_entry_is_not_read_through_its_old_record(store: Store) -> None:
     bucket = store.bucket("images", 10_000)
-    bucket.put("old.png", b"x" * 100, ttl_s=0.05)
+    bucket.put("x", b"first")
+    first = bucket.get("x")
+    time.sleep(0.01)  # a later created_at
+    bucket.put("x", b"second")
+    assert first is not None
+    assert bucket.read(first) is None
+
+
+def test_an_expired_entry_is_never_returned_and_its_bytes_go(store: Store) -> None:
+    bucket = store.bucket("images", 10 * INLINE_MAX_BYTES)
+    bucket.put("old.png", b"x" * (INLINE_MAX_BYTES + 1), ttl_s=0.05)
+    bucket.put("old-small.png", b"x" * 100, ttl_s=0.05)
     time.sleep(0.1)
 
     assert bucket.get("old.png") is None
+    assert bucket.get("old-small.png") is None
     assert not bucket.path("old.png").exists()
     assert bucket.usage().used_bytes == 0
+    assert store.query_one("SELECT COUNT(*) FROM entries") == (0,)
+
+
+def test_a_store_from_before_rows_held_bytes_is_read_and_written(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    (folder / "blobs" / "images").mkdir(parents=True)
+    (folder / "blobs" / "images" / "kept.png").write_bytes(b"kept in a file")
+    db = sqlite3.connect(folder / "store.sqlite3")
+    columns = "bucket, name, bytes, has_file, content_type, meta, created_at, expires_at, pinned"
+    db.execute(f"CREATE TABLE entries ({columns}, PRIMARY KEY (bucket, name)) WITHOUT ROWID")
+    db.execute(
+        "INSERT INTO entries VALUES ('images', 'kept.png', 270, 1, 'image/png', '{}', ?, ?, 0)",
+        (time.time(), time.time() + 300),
+    )
+    db.commit()
+    db.close()
+
+    opened = Store(folder)
+    bucket = opened.bucket("images", 10_000)
+    entry = bucket.get("kept.png")
+    assert entry is not None
+    assert bucket.read(entry) == b"kept in a file"
+    bucket.put("new.png", b"new")
+    again = bucket.get("new.png")
+    assert again is not None
+    assert bucket.read(again) == b"new"
+    opened.close()
 
 
 def test_the_bound_evicts_expired_entries_first_then_those_expiring_soonest(
@@ -68,16 +137,20 @@ def test_the_bound_evicts_expired_entries_first_then_those_expiring_soonest(
     usage = bucket.usage()
     assert (usage.used_bytes, usage.entries, usage.evicted) == (4 * size, 4, 1)
     assert "evicted before its expiry" in caplog.text
-    assert sorted(path.name for path in bucket.folder.iterdir()) == ["late", "new-1", "new-2", "work"]
+    rows = store.query_all("SELECT name FROM entries WHERE bucket = 'images' ORDER BY name")
+    assert rows == [("late",), ("new-1",), ("new-2",), ("work",)]
 
 
 def test_an_entry_larger_than_the_bound_is_refused(store: Store) -> None:
-    bucket = store.bucket("images", 2000)
+    bucket = store.bucket("images", INLINE_MAX_BYTES)
     bucket.put("small", b"s" * 100)
     with pytest.raises(StoreFull):
-        bucket.put("huge", b"h" * 5000)
+        bucket.put("huge", b"h" * (INLINE_MAX_BYTES + 1))  # a file's worth: staged, then refused
+    with pytest.raises(StoreFull):
+        bucket.put("huge-row", b"h" * INLINE_MAX_BYTES)  # a row's worth, with its row: too much
     assert bucket.get("small") is not None
-    assert [path.name for path in bucket.folder.iterdir()] == ["small"]  # no staged file left
+    assert list(bucket.folder.iterdir()) == []  # no staged file left
+    assert store.query_all("SELECT name FROM entries") == [("small",)]
 
 
 def test_pinned_entries_are_never_evicted(store: Store) -> None:
@@ -108,6 +181,7 @@ def test_a_reopened_store_keeps_its_entries_and_drops_files_a_crash_left(tmp_pat
     first.bucket("images", 10_000).put("kept.png", b"kept", ttl_s=300)
     first.close()
     orphan = tmp_path / "blobs" / "images" / ".tmp-123-456-lost.png"
+    orphan.parent.mkdir(parents=True, exist_ok=True)
     orphan.write_bytes(b"half")
     os.utime(orphan, (time.time() - 3600, time.time() - 3600))
 

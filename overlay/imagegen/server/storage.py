@@ -3,8 +3,13 @@
 Every worker process of a server opens the same directory, and a restarted server finds what
 the last one left there:
 
-    DIR/store.sqlite3         entries (and any table a feature adds), WAL mode
-    DIR/blobs/BUCKET/NAME     the bytes of each entry that has a file
+    DIR/store.sqlite3         entries (and any table a feature adds), WAL mode; the bytes of
+                              entries up to INLINE_MAX_BYTES are kept in their rows
+    DIR/blobs/BUCKET/NAME     the bytes of each larger entry (or one moved in from a file)
+
+Small entries live in their rows because creating a file costs far more than appending to the
+WAL: on this project's ext4 test machine 0.8 ms per 75 KB file against about 0.1 ms per row,
+for the idempotent answer of every keyed request.
 
 An entry lives in a bucket (`images`, `idempotency`, ...), has a name, optional file bytes, a
 little JSON metadata, an expiry (wall clock, shared by every process) and a size: its file's
@@ -38,6 +43,8 @@ from typing import Any
 
 DATABASE = "store.sqlite3"
 BLOBS = "blobs"
+INLINE_MAX_BYTES = 256 * 1024
+"""Entries given as bytes up to this size are kept in their row; larger ones in a file."""
 ROW_BYTES = 256
 """What each entry's row is charged, besides its file and metadata: rows are bounded too."""
 ORPHAN_AGE_S = 600.0
@@ -59,6 +66,7 @@ CREATE TABLE IF NOT EXISTS entries (
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL,
     pinned INTEGER NOT NULL,
+    data BLOB,
     PRIMARY KEY (bucket, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS entries_by_expiry ON entries (bucket, pinned, expires_at, created_at);
@@ -93,6 +101,7 @@ class Entry:
     size: int
     """What it counts against its bucket's bound: its file, its metadata and ROW_BYTES."""
     has_file: bool
+    """Its bytes are in a file (`Bucket.path`); otherwise in its row, if it has any."""
     content_type: str
     meta: dict[str, Any]
     created_at: float
@@ -132,12 +141,21 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")  # durable at checkpoints; a crash loses no file
             self.schema(_SCHEMA)
+            self._add_data_column()
         self._buckets: dict[str, Bucket] = {}
         self._remove_orphans()
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _add_data_column(self) -> None:
+        """A store written before entries kept bytes in their rows gets the column (every
+        earlier entry has a file, and keeps it)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(entries)")}
+        if "data" not in columns:
+            with self.transaction() as db:
+                db.execute("ALTER TABLE entries ADD COLUMN data BLOB")
 
     def schema(self, statements: str) -> None:
         """Create tables (idempotent `CREATE ... IF NOT EXISTS` statements) for a feature."""
@@ -255,9 +273,13 @@ class Bucket:
         return [entry for entry in (self._entry(row) for row in rows) if not entry.expired(now)]
 
     def read(self, entry: Entry) -> bytes | None:
-        """The bytes of `entry` (b"" when it has no file); None if they are gone meanwhile."""
+        """The bytes of `entry` (b"" when it has none); None if they are gone meanwhile."""
         if not entry.has_file:
-            return b""
+            row = self.store.query_one(
+                "SELECT data FROM entries WHERE bucket = ? AND name = ? AND created_at = ?",
+                (self.name, entry.name, entry.created_at),
+            )
+            return None if row is None else bytes(row[0] or b"")
         try:
             return self.path(entry.name).read_bytes()
         except FileNotFoundError:
@@ -276,15 +298,17 @@ class Bucket:
         unless: Callable[[Entry | None], bool] | None = None,
     ) -> Entry | None:
         """Store entry `name` (replacing any entry of that name) with `data`, or the file `source`
-        (moved in), or no bytes at all, for `ttl_s` seconds.
+        (moved in), or no bytes at all, for `ttl_s` seconds. `data` up to INLINE_MAX_BYTES is
+        kept in the entry's row, larger data in a file.
 
         With `unless`, the write is skipped, and None returned, when `unless(current entry)` is
         true, decided in the same transaction as the write (compare-and-set).
         """
         _check_name(name)
-        staged = self._stage(name, data, source)
+        inline = data if source is None and data is not None and len(data) <= INLINE_MAX_BYTES else None
+        staged = None if inline is not None else self._stage(name, data, source)
         encoded = json.dumps(meta or {}, separators=(",", ":"))
-        size = (staged[1] if staged else 0) + ROW_BYTES + len(encoded)
+        size = (staged[1] if staged else len(inline or b"")) + ROW_BYTES + len(encoded)
         if size > self.max_bytes:
             self._discard(staged)
             raise StoreFull(self.name, size, self.max_bytes)
@@ -308,9 +332,8 @@ class Bucket:
                 victims += self._make_room(db, size, now)
                 expires_at = now + ttl_s
                 db.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO entries ({_COLUMNS}, bucket, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
-                        self.name,
                         name,
                         size,
                         staged is not None,
@@ -319,6 +342,8 @@ class Bucket:
                         now,
                         expires_at,
                         pinned,
+                        self.name,
+                        inline,
                     ),
                 )
                 self._count(db, size, 1)
