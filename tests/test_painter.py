@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from PIL import Image, ImageChops, ImageFilter, ImageFont, ImageStat
 
-from imagegen.server import painter
+from imagegen.server import lettering as captions
+from imagegen.server.lettering import line_width, wrapped
 from imagegen.server.painter import OutputFormat, PaintSpec, edit, encode, paint, seed_of, vary
 
 SPEC = PaintSpec(
@@ -150,11 +151,32 @@ def test_a_single_huge_word_is_cut_to_fit() -> None:
 
 def test_a_prompt_too_long_for_its_lines_ends_with_an_ellipsis() -> None:
     font = ImageFont.load_default(size=20)
-    lines = painter._wrapped("An alpaca on a beach " * 1000, font, 20, 300, 3)
+    lines = wrapped("An alpaca on a beach " * 1000, 20, 300, 3)
     assert len(lines) == 3
     assert lines[-1].endswith("\u2026")
-    assert all(font.getlength(line) <= 300 for line in lines)
-    assert painter._wrapped("An alpaca on a beach", font, 20, 300, 3) == ["An alpaca on a beach"]
+    assert all(line_width(20, line) <= 300 for line in lines)
+    assert all(abs(font.getlength(line) - line_width(20, line)) < 3 for line in lines)  # kerning only
+    assert wrapped("An alpaca on a beach", 20, 300, 3) == ["An alpaca on a beach"]
+
+
+def test_a_caption_from_cached_words_is_the_caption_rendered_afresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = replace(SPEC, prompt="A lighthouse at dusk, seagulls, waves", width=256, height=256)
+    monkeypatch.setattr(captions, "_CACHE", captions._WordCache(1 << 20, 1000))
+    fresh = paint(spec).tobytes()
+    assert paint(spec).tobytes() == fresh  # every word now comes from the cache
+    monkeypatch.setattr(captions, "_CACHE", captions._WordCache(1, 1))  # keeps one word at most
+    assert paint(spec).tobytes() == fresh
+
+
+def test_the_word_cache_is_bounded_in_bytes() -> None:
+    cache = captions._WordCache(50_000, 10)
+    for number in range(200):
+        cache.masks(40, f"word{number}")
+        cache.width(40, f"word{number}")
+    assert cache._bytes <= 50_000
+    assert 1 < len(cache._masks) < 200
+    assert len(cache._widths) <= 10
+    assert cache.masks(40, "word199") is cache.masks(40, "word199")  # the newest is kept
 
 
 @pytest.mark.parametrize("size", [(63, 200), (200, 63), (16, 16)])

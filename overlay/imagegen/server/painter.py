@@ -21,29 +21,26 @@ import io
 import json
 import math
 import random
-import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Literal
 
-from PIL import Image, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageDraw, ImageFilter, ImageOps
+
+from .lettering import draw_caption, has_room_for_text
 
 OutputFormat = Literal["png", "jpeg", "webp"]
 
 _RGB = tuple[int, int, int]
-_Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 _ShapeKind = Literal["ellipse", "rectangle", "rounded", "polygon"]
 
 # Part of every seed: change it when the pictures are changed on purpose.
 _SEED_DOMAIN = "imagegen.painter/1"
 _MIN_TEXT_EDGE = 64  # no text on images smaller than this on either side
-_ELLIPSIS = "\u2026"
 _PNG_LEVEL = 3  # zlib level: fast, and still a fair size for gradients and flat shapes
 _WEBP_METHOD = 4  # libwebp's default speed/size trade-off
 _KEEP_LUT = [0] + [255] * 255  # mask alpha -> keep (255) or repaint (0)
 _TRANSPOSES: tuple[Image.Transpose | None, ...] = (None, *Image.Transpose)
-_WORD = re.compile(r"\S+")
 
 
 @dataclass(frozen=True)
@@ -135,8 +132,8 @@ def _painted(spec: PaintSpec, detail: float, *, caption: bool) -> Image.Image:
         coverage = Image.new("L", work, 255)
         _draw_shapes(ImageDraw.Draw(rgb, "RGBA"), shown, work, opaque=False)
 
-    if caption and detail >= 1.0 and _has_room_for_text(size, spec.prompt):
-        _draw_caption(rgb, coverage if spec.transparent else None, spec.prompt)
+    if caption and detail >= 1.0 and has_room_for_text(size, spec.prompt, _MIN_TEXT_EDGE):
+        draw_caption(rgb, coverage if spec.transparent else None, spec.prompt)
 
     image = rgb.convert("RGBA")
     image.putalpha(coverage)
@@ -469,115 +466,12 @@ def _collage(
 # --- the caption -----------------------------------------------------------------------------
 
 
-def _has_room_for_text(size: tuple[int, int], prompt: str) -> bool:
-    return min(size) >= _MIN_TEXT_EDGE and bool(prompt.strip())
-
-
 def _captioned(image: Image.Image, prompt: str) -> Image.Image:
     """An RGBA `image` with the prompt written on it (opaque, whatever the alpha beneath)."""
-    if not _has_room_for_text(image.size, prompt):
+    if not has_room_for_text(image.size, prompt, _MIN_TEXT_EDGE):
         return image
     rgb, alpha = image.convert("RGB"), image.getchannel("A")
-    _draw_caption(rgb, alpha, prompt)
+    draw_caption(rgb, alpha, prompt)
     result = rgb.convert("RGBA")
     result.putalpha(alpha)
     return result
-
-
-def _draw_caption(rgb: Image.Image, coverage: Image.Image | None, prompt: str) -> None:
-    """The prompt in white with a dark outline along the bottom, drawn opaque into `coverage` too.
-
-    `coverage` (the alpha channel to be) may be None when it is opaque everywhere anyway.
-    """
-    width, height = rgb.size
-    font_size = max(10, round(min(width, height) * 0.065))
-    font = ImageFont.load_default(size=font_size)
-    margin = max(4, round(min(width, height) * 0.05))
-    line_height = round(font_size * 1.25)
-    max_lines = max(1, min(4, int(height * 0.4) // line_height))
-    lines = _wrapped(prompt, font, font_size, width - 2 * margin, max_lines)
-    stroke = max(1, font_size // 10)
-    draws: list[tuple[ImageDraw.ImageDraw, int | _RGB, int | _RGB]] = [
-        (ImageDraw.Draw(rgb), (255, 255, 255), (0, 0, 0))
-    ]
-    if coverage is not None:
-        draws.append((ImageDraw.Draw(coverage), 255, 255))
-    for number, text in enumerate(lines):
-        baseline = height - margin - (len(lines) - 1 - number) * line_height
-        for draw, fill, outline in draws:
-            draw.text(
-                (margin, baseline),
-                text,
-                font=font,
-                anchor="ls",
-                fill=fill,
-                stroke_width=stroke,
-                stroke_fill=outline,
-            )
-
-
-def _wrapped(text: str, font: _Font, font_size: int, max_width: int, max_lines: int) -> list[str]:
-    """At most `max_lines` lines of `text` fitting `max_width`; the last ends in … if text is left."""
-    lines = list(islice(_lines(text, font, font_size, max_width), max_lines + 1))
-    if len(lines) > max_lines:
-        lines = lines[:max_lines]
-        last = lines[-1]
-        while last and font.getlength(last + _ELLIPSIS) > max_width:
-            last = last[:-1]
-        lines[-1] = last.rstrip() + _ELLIPSIS
-    return lines
-
-
-def _lines(text: str, font: _Font, font_size: int, max_width: int) -> Iterator[str]:
-    """Greedy word wrap, lazily: a 32,000-character prompt costs only the lines shown.
-
-    Unprintable characters are dropped; a word wider than a line is cut where it must be. No line
-    holds more characters than glyphs 0.15 em (and at least 2 px) wide would fill (the default
-    font's narrowest is about 0.2 em), and each line is found by bisection over the words that
-    could fill it, so measuring stays cheap even for very wide images and very long words.
-    """
-    most = max(1, int(max_width / max(2.0, 0.15 * font_size)))
-
-    def fits(line: str) -> bool:
-        return len(line) <= most and font.getlength(line) <= max_width
-
-    cleaned = ("".join(c for c in match.group() if c.isprintable()) for match in _WORD.finditer(text))
-    words = (word for word in cleaned if word)
-    pending: list[str] = []
-    pending_chars = 0  # the characters of the pending words, with a space after each
-    while True:
-        while pending_chars <= most and (word := next(words, None)) is not None:
-            pending.append(word)
-            pending_chars += len(word) + 1
-        if not pending:
-            return
-        count = _largest(len(pending), lambda k: fits(" ".join(pending[:k])))
-        if count:
-            yield " ".join(pending[:count])
-            pending_chars -= sum(len(word) + 1 for word in pending[:count])
-            del pending[:count]
-        else:  # the first word alone is too wide
-            cut = _longest_fitting_prefix(pending[0], most, fits)
-            yield pending[0][:cut]
-            pending[0] = pending[0][cut:]
-            pending_chars -= cut
-
-
-def _longest_fitting_prefix(word: str, most: int, fits: Callable[[str], bool]) -> int:
-    """The length of the longest prefix of `word` that `fits`, at most `most` and at least 1."""
-    return max(1, _largest(min(len(word), most), lambda k: fits(word[:k])))
-
-
-def _largest(limit: int, holds: Callable[[int], bool]) -> int:
-    """The largest k in 0..limit for which `holds(k)`, given that it holds up to some k and not beyond.
-
-    `holds(0)` is taken as true without asking.
-    """
-    low, high = 0, limit
-    while low < high:
-        middle = (low + high + 1) // 2
-        if holds(middle):
-            low = middle
-        else:
-            high = middle - 1
-    return low
