@@ -22,7 +22,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def test_a_small_entry_is_kept_in_its_row_and_read_back(store: Store) -> None:
+def test_a_small_entry_is_kept_in_the_database_and_read_back(store: Store) -> None:
     bucket = store.bucket("images", 10_000)
     bucket.put("a.png", b"\x89PNG data", content_type="image/png", meta={"k": 1})
 
@@ -47,7 +47,7 @@ def test_a_large_entry_is_kept_in_a_file_and_read_back(store: Store) -> None:
     assert bucket.usage().used_bytes == entry.size == len(data) + ROW_BYTES + len("{}")
 
 
-def test_replacing_an_entry_moves_its_bytes_between_file_and_row(store: Store) -> None:
+def test_replacing_an_entry_moves_its_bytes_between_file_and_database(store: Store) -> None:
     bucket = store.bucket("images", 10 * INLINE_MAX_BYTES)
     bucket.put("x", b"L" * (INLINE_MAX_BYTES + 1))
     bucket.put("x", b"small")
@@ -86,7 +86,7 @@ def test_an_expired_entry_is_never_returned_and_its_bytes_go(store: Store) -> No
     assert store.query_one("SELECT COUNT(*) FROM entries") == (0,)
 
 
-def test_a_store_from_before_rows_held_bytes_is_read_and_written(tmp_path: Path) -> None:
+def test_a_store_from_before_small_entries_lived_in_the_database_is_read_and_written(tmp_path: Path) -> None:
     folder = tmp_path / "data"
     (folder / "blobs" / "images").mkdir(parents=True)
     (folder / "blobs" / "images" / "kept.png").write_bytes(b"kept in a file")
