@@ -70,6 +70,7 @@ from .errors import (
 )
 from .image_urls import decode_data_url, read_local, refuse_other, url_kind
 from .masking import mask
+from .pools import PooledTransport
 from .prefetch import async_prefetch, prefetch
 from .results import (
     AsyncGeneratedImage,
@@ -749,9 +750,15 @@ class AsyncImagesClient(_ClientCore):
             routes=routes,
         )
         self._owns_http = http_client is None
-        self._http = http_client or httpx.AsyncClient(
-            proxy=proxy, verify=tls(verify), transport=transport, follow_redirects=True
-        )
+        if http_client is None:
+            checked = tls(verify)
+            http_client = httpx.AsyncClient(
+                proxy=proxy,
+                verify=checked,
+                transport=transport or PooledTransport(checked),
+                follow_redirects=True,
+            )
+        self._http = http_client
         if self._guarded_auth and async_strip_foreign_auth not in self._http.event_hooks["request"]:
             self._http.event_hooks["request"].append(async_strip_foreign_auth)
         self._transport = transport
