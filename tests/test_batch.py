@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -300,3 +302,49 @@ def test_progress_is_a_bar_on_a_terminal_and_lines_elsewhere() -> None:
     quiet = io.StringIO()
     Progress(enabled=False, stream=quiet, every_s=0.0).update(snapshot)
     assert quiet.getvalue() == ""
+
+
+_PNG_1X1 = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa75\x81\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def test_answers_wait_for_a_slow_disk_instead_of_piling_up_in_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server faster than the disk: no more answers are held unsaved than the concurrency."""
+    from imagegen.batch import local
+    from imagegen.server.background import serve_app_in_background
+
+    answered = 0
+    body = json.dumps({"created": 1, "data": [{"b64_json": base64.b64encode(_PNG_1X1).decode()}]}).encode()
+
+    async def instant(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        nonlocal answered
+        if scope["type"] != "http":
+            return
+        while (await receive()).get("more_body"):
+            pass
+        answered += 1
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    saved, backlog = 0, []
+    slow_save = local.save_images
+
+    def save_slowly(folder: Path, custom_id: str, images: list[bytes]) -> list[str]:
+        nonlocal saved
+        backlog.append(answered - saved)  # answers received and not yet saved
+        time.sleep(0.01)
+        names = slow_save(folder, custom_id, images)
+        saved += 1
+        return names
+
+    monkeypatch.setattr(local, "save_images", save_slowly)
+    source = jsonl(tmp_path / "in.jsonl", [generation(f"disk-{i}") for i in range(120)])
+    with serve_app_in_background(instant) as url:
+        summary = run_batch(source, tmp_path / "out", client_options=options(url), concurrency=4)
+    assert summary.done == 120
+    assert max(backlog) <= 4

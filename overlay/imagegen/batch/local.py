@@ -118,12 +118,16 @@ class LocalRun:
                 self.pacer.release("failed")
                 await self._finish_failed(pending, None, None, None, error)
                 return
-            self.pacer.release("ok")
-            names = await asyncio.to_thread(save_images, self.folder, pending.custom_id, images)
-            line = success_line(
-                pending.custom_id, result.response.status_code, result.request_id, result.body, names
-            )
-            self._commit(pending, DONE, line)
+            try:
+                names = await asyncio.to_thread(save_images, self.folder, pending.custom_id, images)
+                line = success_line(
+                    pending.custom_id, result.response.status_code, result.request_id, result.body, names
+                )
+                self._commit(pending, DONE, line)
+            finally:
+                # Only now: a slot given back before its images are written would let answers
+                # pile up in memory whenever the disk is slower than the server.
+                self.pacer.release("ok")
             await self._tell(
                 BatchResult(pending.custom_id, DONE, [self.folder / name for name in names], 200)
             )
