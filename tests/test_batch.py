@@ -222,17 +222,17 @@ def test_the_pacer_cuts_on_throttling_once_per_cooldown_pauses_only_when_most_ar
     assert pacer.concurrency == 8  # back up, never above the maximum
     now[0] = 10.0
     pacer.in_flight = 1
-    pacer.release("throttled", 5.0)  # one refusal among many successes: cut by a quarter, not paused
-    assert (pacer.concurrency, pacer.cuts) == (6, 2)
+    pacer.release("throttled", 5.0)  # one refusal among many successes: cut by a tenth, not paused
+    assert (pacer.concurrency, pacer.cuts) == (7, 2)
     assert pacer._delay() == 0.0
     now[0] = 20.0
     pacer.in_flight = 1
     pacer.release("throttled", 1.0)  # 2 of the last 20: still scattered
-    assert (pacer.concurrency, pacer.cuts) == (4, 3)
+    assert (pacer.concurrency, pacer.cuts) == (6, 3)
     now[0] = 22.0
     pacer.in_flight = 1
     pacer.release("throttled", 1.0)  # 3 of the last 20: more than one in ten, halved
-    assert (pacer.concurrency, pacer.cuts) == (2, 4)
+    assert (pacer.concurrency, pacer.cuts) == (3, 4)
 
 
 def test_max_rpm_spaces_the_starts() -> None:
