@@ -11,7 +11,7 @@ Small entries' bytes live in SQLite because creating a file costs far more than 
 the WAL: on this project's ext4 test machine 0.8 ms per 75 KB file against about 0.1 ms per
 row, for the idempotent answer of every keyed request. They are kept apart from the entries
 (table `entry_bytes`), so that the queries over entries (eviction, expiry) stay small: with the
-bytes in the entries' rows, making room in a full bucket took 37 ms a write instead of 1.5.
+bytes in the entries' rows, making room in a full bucket took 37 ms a write instead of 1.
 
 An entry lives in a bucket (`images`, `idempotency`, ...), has a name, optional file bytes, a
 little JSON metadata, an expiry (wall clock, shared by every process) and a size: its file's
@@ -46,7 +46,7 @@ from typing import Any
 DATABASE = "store.sqlite3"
 BLOBS = "blobs"
 INLINE_MAX_BYTES = 256 * 1024
-"""Entries given as bytes up to this size are kept in their row; larger ones in a file."""
+"""Entries given as bytes up to this size are kept in the database; larger ones in a file."""
 ROW_BYTES = 256
 """What each entry's row is charged, besides its file and metadata: rows are bounded too."""
 ORPHAN_AGE_S = 600.0
