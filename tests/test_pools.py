@@ -4,6 +4,7 @@ counted out when its answer is closed, connections kept alive between waves of r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from collections.abc import Iterator
 from typing import Any
@@ -15,12 +16,29 @@ from imagegen import AsyncImagesClient
 from imagegen.pools import PooledTransport
 from imagegen.server.background import serve_app_in_background
 
+WAVE = 32
+_gate: dict[str, Any] = {"waiting": 0, "open": None}
+
+
+async def _wave_gate() -> None:
+    if _gate["open"] is None or _gate["open"].is_set():
+        _gate["open"], _gate["waiting"] = asyncio.Event(), 0
+    opened: asyncio.Event = _gate["open"]
+    _gate["waiting"] += 1
+    if _gate["waiting"] >= WAVE:
+        opened.set()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(opened.wait(), 2.0)
+
 
 async def _slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Answers after 40 ms with the port the request came from."""
+    """Answers with the port the request came from: at once for /now, otherwise once WAVE
+    requests are in (or after 2 s), so that each wave really has WAVE connections open at once,
+    however loaded the machine."""
     if scope["type"] != "http":
         return
-    await asyncio.sleep(0.04)
+    if not scope["path"].endswith("/now"):
+        await _wave_gate()
     body = str(scope["client"][1]).encode()
     await send(
         {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"%d" % len(body))]}
@@ -57,10 +75,10 @@ def test_requests_are_spread_over_the_pools_and_their_connections_kept(slow_url:
     async def run() -> None:
         transport = PooledTransport(shards=4, kept_alive=8, connections=16)
         async with httpx.AsyncClient(transport=transport) as client:
-            first, peak = await _wave(client, slow_url, 32, transport)
+            first, peak = await _wave(client, slow_url, WAVE, transport)
             assert peak == 8  # 32 over 4 pools: 8 each, never more in one
             assert transport.in_flight == [0, 0, 0, 0]  # every answer counted out
-            second, _ = await _wave(client, slow_url, 32, transport)
+            second, _ = await _wave(client, slow_url, WAVE, transport)
         assert len(first) == 32
         assert second <= first  # the same kept-alive connections, none opened again
 
@@ -74,10 +92,10 @@ def test_the_default_pool_would_have_opened_connections_again(slow_url: str) -> 
     async def run() -> tuple[set[str], set[str]]:
         async with httpx.AsyncClient() as client:
             first = {
-                answer.text for answer in await asyncio.gather(*(client.get(slow_url) for _ in range(32)))
+                answer.text for answer in await asyncio.gather(*(client.get(slow_url) for _ in range(WAVE)))
             }
             second = {
-                answer.text for answer in await asyncio.gather(*(client.get(slow_url) for _ in range(32)))
+                answer.text for answer in await asyncio.gather(*(client.get(slow_url) for _ in range(WAVE)))
             }
         return first, second
 
@@ -96,7 +114,7 @@ def test_a_failed_request_and_an_unread_stream_give_their_place_back(slow_url: s
             with pytest.raises(httpx.ConnectError):
                 await client.get(nobody)
             assert transport.in_flight == [0, 0]
-            async with client.stream("GET", slow_url) as answer:
+            async with client.stream("GET", slow_url + "/now") as answer:
                 assert answer.status_code == 200
                 assert sum(transport.in_flight) == 1
             assert transport.in_flight == [0, 0]

@@ -83,7 +83,7 @@ def test_two_workers_share_the_store_generate_once_and_a_restart_keeps_it(tmp_pa
 def test_a_short_soak_with_random_faults_runs_clean() -> None:
     soak = soak_module()
     settings = soak.Settings(
-        seconds=3, sync_clients=2, async_tasks=2, workers=2, seed=11, client_timeout_s=1.0, latency_s=1.5
+        seconds=2, sync_clients=2, async_tasks=2, workers=2, seed=11, client_timeout_s=1.0, latency_s=1.5
     )
     report = soak.run_soak(settings)
 
