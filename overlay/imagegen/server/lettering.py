@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 _RGB = tuple[int, int, int]
 _ELLIPSIS = "\u2026"
 _WORD = re.compile(r"\S+")
+_MIN_TEXT_EDGE = 64  # no text on images smaller than this on either side
 _MASK_CACHE_BYTES = 16 * 1024 * 1024
 _WIDTH_CACHE_ENTRIES = 65_536
 _INK, _OUTLINE = (255, 255, 255), (0, 0, 0)
@@ -111,9 +112,9 @@ def _rendered(size: int, word: str) -> _Masks:
     return _Masks(outline, fill, left, top)
 
 
-def has_room_for_text(size: tuple[int, int], prompt: str, min_edge: int) -> bool:
+def has_room_for_text(size: tuple[int, int], prompt: str) -> bool:
     """Whether a picture of `size` gets its prompt written on it."""
-    return min(size) >= min_edge and bool(prompt.strip())
+    return min(size) >= _MIN_TEXT_EDGE and bool(prompt.strip())
 
 
 def draw_caption(rgb: Image.Image, coverage: Image.Image | None, prompt: str) -> None:

@@ -36,7 +36,6 @@ _ShapeKind = Literal["ellipse", "rectangle", "rounded", "polygon"]
 
 # Part of every seed: change it when the pictures are changed on purpose.
 _SEED_DOMAIN = "imagegen.painter/1"
-_MIN_TEXT_EDGE = 64  # no text on images smaller than this on either side
 _PNG_LEVEL = 3  # zlib level: fast, and still a fair size for gradients and flat shapes
 _WEBP_METHOD = 4  # libwebp's default speed/size trade-off
 _KEEP_LUT = [0] + [255] * 255  # mask alpha -> keep (255) or repaint (0)
@@ -132,7 +131,7 @@ def _painted(spec: PaintSpec, detail: float, *, caption: bool) -> Image.Image:
         coverage = Image.new("L", work, 255)
         _draw_shapes(ImageDraw.Draw(rgb, "RGBA"), shown, work, opaque=False)
 
-    if caption and detail >= 1.0 and has_room_for_text(size, spec.prompt, _MIN_TEXT_EDGE):
+    if caption and detail >= 1.0 and has_room_for_text(size, spec.prompt):
         draw_caption(rgb, coverage if spec.transparent else None, spec.prompt)
 
     image = rgb.convert("RGBA")
@@ -468,7 +467,7 @@ def _collage(
 
 def _captioned(image: Image.Image, prompt: str) -> Image.Image:
     """An RGBA `image` with the prompt written on it (opaque, whatever the alpha beneath)."""
-    if not has_room_for_text(image.size, prompt, _MIN_TEXT_EDGE):
+    if not has_room_for_text(image.size, prompt):
         return image
     rgb, alpha = image.convert("RGB"), image.getchannel("A")
     draw_caption(rgb, alpha, prompt)
