@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from .conftest import REFERENCE_TOKEN
+from .support.interrupt import interruptible
 from .support.recording_server import recording_server
 
 IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
@@ -139,6 +140,7 @@ def test_ctrl_c_while_waiting_exits_130_and_leaves_no_file(base_url: str, tmp_pa
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
+        preexec_fn=interruptible,
     )
     try:
         time.sleep(1.0)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from imagegen.conformance import run_conformance
 from imagegen.server import ServerConfig, create_app
 
+from .support.interrupt import interruptible
 from .test_conformance_zoo import serving
 from .zoo.defects import TOKEN, ZOO
 
@@ -85,7 +86,11 @@ def test_the_time_limit_ends_a_run_waiting_on_a_slow_server(slow_url: str, tmp_p
 
 def test_ctrl_c_writes_the_report_of_what_ran_and_exits_2(slow_url: str, tmp_path: Path) -> None:
     process = subprocess.Popen(
-        command(slow_url, tmp_path, 60), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command(slow_url, tmp_path, 60),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=interruptible,
     )
     try:
         time.sleep(DELAY_S + 1.5)  # past the start-up, in the middle of a request
