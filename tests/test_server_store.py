@@ -10,9 +10,14 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.testclient import TestClient
 
+from imagegen.server import ServerConfig, create_app
 from imagegen.server.storage import INLINE_MAX_BYTES, ROW_BYTES, Store, StoreFull
+
+from .test_serve_command import serving
 
 
 @pytest.fixture
@@ -200,3 +205,26 @@ def test_names_that_could_leave_the_folder_are_refused(store: Store) -> None:
         with pytest.raises(ValueError, match="store names are"):
             bucket.put(name, b"x")
     assert bucket.get("../x") is None
+
+
+def test_a_store_is_synced_to_disk_unless_it_is_temporary(tmp_path: Path) -> None:
+    kept, scratch = Store(tmp_path / "kept"), Store(tmp_path / "scratch", durable=False)
+    try:
+        assert (kept.durable, scratch.durable) == (True, False)
+    finally:
+        kept.close()
+        scratch.close()
+
+
+def test_the_server_syncs_a_given_data_dir_but_not_its_own_temporary_one(tmp_path: Path) -> None:
+    own = create_app(ServerConfig(auth=False))
+    given = create_app(ServerConfig(auth=False, data_dir=tmp_path / "data"))
+    with TestClient(own) as temporary, TestClient(given) as kept:
+        assert temporary.get("/v1/debug/store").json()["durable"] is False
+        assert kept.get("/v1/debug/store").json()["durable"] is True
+
+
+def test_the_workers_of_imagegen_serve_share_one_temporary_store_not_synced() -> None:
+    with serving("--no-auth", "--quiet", "--workers", "2") as (url, _):
+        looks = [httpx.get(f"{url}/debug/store").json() for _ in range(8)]
+    assert {look["durable"] for look in looks} == {False}

@@ -174,10 +174,10 @@ class _State:
         self.owned_dir: Path | None = None
         if config.data_dir is None:
             self.owned_dir = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
-            config = replace(config, data_dir=self.owned_dir)
+            config = replace(config, data_dir=self.owned_dir, store_durable=False)
         assert config.data_dir is not None
         self.config = config
-        self.data = Store(config.data_dir)
+        self.data = Store(config.data_dir, durable=config.store_durable)
         self.images = store.ImageStore(
             self.data.bucket(store.BUCKET, config.store_max_bytes), config.url_ttl_s
         )
@@ -380,7 +380,8 @@ class _State:
         return JSONResponse({"key": key, "operations": await run_in_threadpool(look)})
 
     async def debug_store(self, request: Request) -> Response:
-        """The store's buckets: bytes used, entries, bound, and entries evicted before expiry."""
+        """The store's buckets (bytes used, entries, bound, entries evicted before expiry) and
+        whether it is synced to disk (`durable`)."""
         self._authorise(request)
         buckets = [self.images.bucket, self.idempotency.bucket]
 
@@ -388,7 +389,12 @@ class _State:
             return {usage.bucket: vars(usage) for usage in (bucket.usage() for bucket in buckets)}
 
         return JSONResponse(
-            {"pid": os.getpid(), "admitted": self.pool.admitted, "buckets": await run_in_threadpool(look)}
+            {
+                "pid": os.getpid(),
+                "admitted": self.pool.admitted,
+                "durable": self.data.durable,
+                "buckets": await run_in_threadpool(look),
+            }
         )
 
 

@@ -144,12 +144,12 @@ def serve_forever(
     owned = None
     if config.data_dir is None:
         owned = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
-        config = replace(config, data_dir=owned)
+        config = replace(config, data_dir=owned, store_durable=False)
     assert config.data_dir is not None
     logging.config.dictConfig(log_config(config.access_log))
     try:
         try:  # the schema, and files a crashed run left, before any worker
-            Store(config.data_dir).close()
+            Store(config.data_dir, durable=config.store_durable).close()
         except (OSError, sqlite3.Error) as error:
             raise RuntimeError(f"cannot keep the store in {config.data_dir}: {error}") from None
         logger.info(
