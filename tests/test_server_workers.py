@@ -66,7 +66,8 @@ def test_two_workers_share_the_store_generate_once_and_a_restart_keeps_it(tmp_pa
                 assert (record["state"], record["generations"]) == ("done", 1)
             image_url = first.json()["data"][0]["url"]
             # a given --data-dir is synced to disk (it is kept), by every worker
-            assert one.get("/debug/store").json()["durable"] is other.get("/debug/store").json()["durable"] is True
+            durable = [client.get("/debug/store").json()["durable"] for client in (one, other)]
+            assert durable == [True, True]
             # an image made by one worker is served by both
             assert one.get(image_url).content == other.get(image_url).content
         process.send_signal(signal.SIGTERM)
