@@ -16,7 +16,6 @@ import tempfile
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import suppress
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +173,7 @@ class _State:
         self.owned_dir: Path | None = None
         if config.data_dir is None:
             self.owned_dir = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
-            config = replace(config, data_dir=self.owned_dir, store_durable=False)
+            config = config.with_temporary_store(self.owned_dir)
         assert config.data_dir is not None
         self.config = config
         self.data = Store(config.data_dir, durable=config.store_durable)

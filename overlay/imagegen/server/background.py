@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +143,7 @@ def serve_forever(
     owned = None
     if config.data_dir is None:
         owned = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
-        config = replace(config, data_dir=owned, store_durable=False)
+        config = config.with_temporary_store(owned)
     assert config.data_dir is not None
     logging.config.dictConfig(log_config(config.access_log))
     try:

@@ -94,8 +94,7 @@ class ServerConfig:
     store_durable: bool = True
     """Whether the store's database is synced to disk at its checkpoints, so that a power loss
     or an OS crash cannot corrupt it. The temporary folder used without a `data_dir` is not
-    (nothing in it outlives the server, and on a virtual disk the syncs cost about a tenth of
-    the throughput of requests with an Idempotency-Key)."""
+    (nothing in it outlives the server; see `with_temporary_store`)."""
     jobs: int = 1
     """Decoding and painting tasks a process runs at once, in threads (use more workers, not more
     jobs, to use more cores: threads share one interpreter)."""
@@ -106,6 +105,11 @@ class ServerConfig:
     access_log: bool = False
     run_id: str = field(default_factory=lambda: secrets.token_hex(8), compare=False, repr=False)
     """Tells this run of a server from earlier ones on the same store (fault counts are per run)."""
+
+    def with_temporary_store(self, directory: Path) -> ServerConfig:
+        """This configuration with its store in `directory`, a temporary folder the caller
+        removes at exit: not synced to disk, since nothing in it outlives the server."""
+        return replace(self, data_dir=directory, store_durable=False)
 
     def __post_init__(self) -> None:
         if self.catalog is None:
