@@ -11,6 +11,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import sys
 import tempfile
 import threading
 import time
@@ -139,7 +140,7 @@ def serve_forever(
     Raises OSError (e.g. address in use) before serving when the address cannot be bound, and
     RuntimeError when the store cannot be opened or the workers do not start.
     """
-    listener = _listen(host, port)
+    listener = _listen(host, port) if workers <= 1 else _workers_listen(host, port)
     owned = None
     if config.data_dir is None:
         owned = Path(tempfile.mkdtemp(prefix="imagegen-server-"))
@@ -177,18 +178,60 @@ def serve_forever(
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # IPPROTO_TCP, so that asyncio turns Nagle off on accepted connections (else ~40 ms a reply).
-    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        listener.bind((host, port))
-    except OSError:
-        listener.close()
-        raise
+    listener = _bound(socket.AF_INET6 if ":" in host else socket.AF_INET, host, port)
     listener.listen(2048)
     listener.set_inheritable(True)
     return listener
+
+
+def _bound(
+    family: socket.AddressFamily,
+    host: str,
+    port: int,
+    *,
+    reuse_port: bool = False,
+    kind: type[socket.socket] = socket.socket,
+) -> socket.socket:
+    # IPPROTO_TCP, so that asyncio turns Nagle off on accepted connections (else ~40 ms a reply).
+    bound = kind(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        bound.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        bound.bind((host, port))
+    except OSError:
+        bound.close()
+        raise
+    return bound
+
+
+class _PortPerWorker(socket.socket):
+    """The parent's hold on the address of a server with several workers: bound, never listening.
+    A worker that receives it (pickled by uvicorn's supervisor) gets a listening socket of its own
+    on that address instead (SO_REUSEPORT), and the kernel spreads new connections over the
+    workers. With one socket shared by every worker, the first to wake accepted every connection
+    that arrived together: a client that opened its 64 kept-alive connections at once had them all
+    on one worker, and the other worker idle, for as long as it kept them."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        host, port = self.getsockname()[:2]
+        return (_worker_listener, (self.family, host, port))
+
+
+def _worker_listener(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
+    """In a worker: its own listening socket on the server's address (see _PortPerWorker)."""
+    listener = _bound(family, host, port, reuse_port=True)
+    listener.listen(2048)
+    return listener
+
+
+def _workers_listen(host: str, port: int) -> socket.socket:
+    """The socket the parent of several workers holds (a shared listening one where the kernel
+    cannot spread connections over listeners: SO_REUSEPORT balances only on Linux)."""
+    if sys.platform != "linux" or not hasattr(socket, "SO_REUSEPORT"):
+        return _listen(host, port)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return _bound(family, host, port, reuse_port=True, kind=_PortPerWorker)
 
 
 class _WorkerApp:
