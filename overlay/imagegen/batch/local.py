@@ -20,9 +20,10 @@ from ..client import AsyncImagesClient
 from ..errors import APIConnectionError, APIStatusError, ImagesError, StreamError
 from ..results import AsyncImagesResult
 from ..retry import RetryPolicy
-from .outputs import Views, failure_line, save_images, success_line
+from .outputs import Views, failure_line, success_line
 from .pacing import Pacer
 from .progress import Progress, Snapshot
+from .saver import ImageSaver
 from .state import DONE, FAILED, BatchState, Pending
 
 THROTTLING = frozenset({429, 503})
@@ -58,6 +59,10 @@ class LocalRun:
     on_result: OnResult | None = None
     _policy: RetryPolicy = field(default_factory=lambda: RetryPolicy(max_retries=0))
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _saver: ImageSaver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._saver = ImageSaver(self.folder)
 
     async def run(self) -> None:
         """Send every pending request; return when each has a result."""
@@ -119,7 +124,7 @@ class LocalRun:
                 await self._finish_failed(pending, None, None, None, error)
                 return
             try:
-                names = await asyncio.to_thread(save_images, self.folder, pending.custom_id, images)
+                names = await self._saver.save(pending.custom_id, images)
                 line = success_line(
                     pending.custom_id, result.response.status_code, result.request_id, result.body, names
                 )

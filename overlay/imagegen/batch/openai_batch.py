@@ -25,8 +25,9 @@ from ..client import AsyncImagesClient
 from ..errors import ImagesError, InvalidResponseError
 from ..resources import mapping_of
 from .local import BatchResult, OnResult
-from .outputs import Views, failure_line, save_images, success_line
+from .outputs import Views, failure_line, success_line
 from .progress import Progress, Snapshot
+from .saver import ImageSaver
 from .state import DONE, FAILED, BatchState, Pending
 
 MAX_LINES = 50_000
@@ -49,6 +50,10 @@ class OpenAIBatchRun:
     max_lines: int = MAX_LINES
     max_bytes: int = MAX_BYTES
     _batches: list[str] = field(default_factory=list)
+    _saver: ImageSaver = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._saver = ImageSaver(self.folder)
 
     async def run(self) -> dict[str, Any]:
         """Submit what is not submitted, wait for every batch, write every result."""
@@ -170,7 +175,7 @@ class OpenAIBatchRun:
             except ImagesError as problem:
                 await self._failed(seq, custom_id, None, None, None, "invalid_image", str(problem))
                 return
-            names = await asyncio.to_thread(save_images, self.folder, custom_id, images)
+            names = await self._saver.save(custom_id, images)
             result = success_line(custom_id, 200, request_id, body, names)
             self.state.finish(seq, DONE, result)
             self.views.append(DONE, result)
