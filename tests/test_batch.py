@@ -203,36 +203,46 @@ def test_the_async_api_with_an_async_callback(tmp_path: Path, reference_url: str
 
 def test_the_pacer_cuts_on_throttling_once_per_cooldown_pauses_only_when_most_are_refused() -> None:
     now = [0.0]
-    pacer = Pacer(8, clock=lambda: now[0])
+    pacer = Pacer(20, clock=lambda: now[0])
+
+    def answer(outcome: str, retry_after: float | None = None) -> None:
+        pacer.in_flight = 1
+        pacer.release(outcome, retry_after)
 
     async def cycle() -> None:
         await pacer.acquire()
         pacer.release("throttled", 2.0)
 
-    asyncio.run(cycle())
-    assert (pacer.concurrency, pacer.cuts) == (4, 1)
-    pacer.in_flight = 1
-    pacer.release("throttled", 2.0)  # the same burst: no second cut
-    assert (pacer.concurrency, pacer.cuts) == (4, 1)
-    assert pacer._delay() == pytest.approx(2.0)  # every answer so far a refusal: nothing starts
-    now[0] = 3.0
-    for _ in range(40):
-        pacer.in_flight = 1
-        pacer.release("ok")
-    assert pacer.concurrency == 8  # back up, never above the maximum
+    asyncio.run(cycle())  # the batch's first answer is a refusal: one of 50, scattered
+    assert (pacer.concurrency, pacer.cuts) == (18, 1)
+    assert pacer._delay() == 0.0  # not paused for one refusal
+    for _ in range(23):
+        answer("throttled", 2.0)  # the same burst: no second cut within the cool-down
+    assert (pacer.concurrency, pacer.cuts) == (18, 1)
+    assert pacer._delay() == 0.0  # 24 of the last 50
+    answer("throttled", 2.0)
+    assert pacer._delay() == pytest.approx(2.0)  # 25 of 50, half: nothing starts until it passes
+    now[0] = 2.5
+    answer("throttled", 1.0)  # after the cool-down, with most answers refusals: halved
+    assert (pacer.concurrency, pacer.cuts) == (9, 2)
+    for _ in range(200):
+        answer("ok")
+    assert pacer.concurrency == 20  # back up, never above the maximum
     now[0] = 10.0
-    pacer.in_flight = 1
-    pacer.release("throttled", 5.0)  # one refusal among many successes: cut by a tenth, not paused
-    assert (pacer.concurrency, pacer.cuts) == (7, 2)
-    assert pacer._delay() == 0.0
-    now[0] = 20.0
-    pacer.in_flight = 1
-    pacer.release("throttled", 1.0)  # 2 of the last 20: still scattered
-    assert (pacer.concurrency, pacer.cuts) == (6, 3)
-    now[0] = 22.0
-    pacer.in_flight = 1
-    pacer.release("throttled", 1.0)  # 3 of the last 20: more than one in ten, halved
-    assert (pacer.concurrency, pacer.cuts) == (3, 4)
+    for _ in range(10):  # every fifth answer refused: scattered, cut by a tenth each time
+        for _ in range(4):
+            answer("ok")
+        now[0] += 1.0
+        before = pacer.limit
+        answer("throttled", 1.0)
+        assert pacer.limit == pytest.approx(before * 0.9)
+        assert pacer._delay() == 0.0
+    assert pacer.cuts == 12
+    before = pacer.limit
+    answer("throttled", 1.0)  # 11 of the last 50, more than one in five: within the cool-down
+    now[0] += 1.0
+    answer("throttled", 1.0)  # 12 of 50, after it: halved
+    assert pacer.limit == pytest.approx(max(1.0, before * 0.5), abs=0.01)
 
 
 def test_max_rpm_spaces_the_starts() -> None:
@@ -314,7 +324,7 @@ def test_answers_wait_for_a_slow_disk_instead_of_piling_up_in_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A server faster than the disk: no more answers are held unsaved than the concurrency."""
-    from imagegen.batch import local
+    from imagegen.batch import saver
     from imagegen.server.background import serve_app_in_background
 
     answered = 0
@@ -332,7 +342,7 @@ def test_answers_wait_for_a_slow_disk_instead_of_piling_up_in_memory(
         await send({"type": "http.response.body", "body": body})
 
     saved, backlog = 0, []
-    slow_save = local.save_images
+    slow_save = saver.save_images
 
     def save_slowly(folder: Path, custom_id: str, images: list[bytes]) -> list[str]:
         nonlocal saved
@@ -342,7 +352,7 @@ def test_answers_wait_for_a_slow_disk_instead_of_piling_up_in_memory(
         saved += 1
         return names
 
-    monkeypatch.setattr(local, "save_images", save_slowly)
+    monkeypatch.setattr(saver, "save_images", save_slowly)  # slow enough to be saved in threads
     source = jsonl(tmp_path / "in.jsonl", [generation(f"disk-{i}") for i in range(120)])
     with serve_app_in_background(instant) as url:
         summary = run_batch(source, tmp_path / "out", client_options=options(url), concurrency=4)

@@ -6,12 +6,13 @@ The limit starts at the concurrency asked for and moves as TCP's congestion wind
   round of `limit` successes, never above the concurrency asked for;
 - multiplicative decrease: a 429 or 503 halves it (at least 1), once per cool-down (the
   Retry-After asked for, and at least a second), so one burst of refusals counts once; when
-  refusals are scattered (at most one in ten of the last 20 answers) it is cut by a tenth
-  only. The refused request itself waits its Retry-After before it is sent again;
-- a pause: when most of the last answers (half of the last 20, or more) are refusals, the
-  server is refusing everything (a rate limit reached), and no new request starts until the
-  Retry-After has passed. A refusal here and there (a busy replica) pauses nothing: halving
-  the concurrency is answer enough, and stopping every request for each one would cost far more;
+  refusals are scattered (at most one in five of the last 50 answers, answers not yet seen
+  counted as successes) it is cut by a tenth only. The refused request itself waits its
+  Retry-After before it is sent again;
+- a pause: when half of the last 50 answers (25) or more are refusals, the server is refusing
+  everything (a rate limit reached), and no new request starts until the Retry-After has
+  passed. A refusal here and there (a busy replica) pauses nothing: the cut is answer enough,
+  and stopping every request for each one would cost far more;
 - `max_rpm`, when given, caps how many requests start in any 60 seconds.
 
 Other failures (a 500, a dropped connection) neither raise nor lower it: they say nothing of load.
@@ -26,10 +27,16 @@ from collections import deque
 from collections.abc import Callable
 
 MIN_COOLDOWN_S = 1.0
-RECENT = 20
-"""How many of the last answers the pause (and the size of a cut) looks at."""
+RECENT = 50
+"""How many of the last answers the pause (and the size of a cut) looks at. Counted against the
+whole window even before it is full: with a window of 20 and the fraction of the answers seen,
+the first refusal of a batch (one of one) paused it for its Retry-After and halved it, and a
+batch whose every tenth request was refused was halved whenever three fell in twenty, running
+at 0.74-0.80 of its speed without refusals."""
+SCATTERED = 5
+"""Refusals are scattered when at most one in this many of the last RECENT answers is one."""
 GENTLE_CUT = 0.9
-"""What a refusal leaves of the limit when refusals are scattered (one in ten recent answers, or
+"""What a refusal leaves of the limit when refusals are scattered (one in five recent answers, or
 fewer): halving for each would keep a batch at a fraction of what the server takes. With a
 cut by a quarter, a batch whose every tenth request was refused settled at a third of its
 concurrency and 0.7 of its speed without refusals; a tenth keeps it at 0.9-0.98."""
@@ -87,10 +94,11 @@ class Pacer:
         self._recent.append(outcome == "throttled")
         if outcome == "throttled":
             wait = max(retry_after or 0.0, 0.0)
-            if 2 * sum(self._recent) >= len(self._recent):
+            refused = sum(self._recent)
+            if 2 * refused >= RECENT:
                 self._paused_until = max(self._paused_until, now + wait)
             if now - self._last_cut >= max(wait, MIN_COOLDOWN_S):
-                scattered = sum(self._recent) * 10 <= len(self._recent)  # at most one in ten
+                scattered = refused * SCATTERED <= RECENT
                 self.limit = max(1.0, self.limit * (GENTLE_CUT if scattered else 0.5))
                 self._last_cut = now
                 self.cuts += 1
