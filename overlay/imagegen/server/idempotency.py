@@ -237,4 +237,3 @@ def _same(now: Entry | None, seen: Entry | None) -> bool:
     if now is None or seen is None:
         return now is seen
     return now.created_at == seen.created_at and now.meta == seen.meta
-    return True
