@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from imagegen.server import ServerConfig, create_app
-from imagegen.server.storage import INLINE_MAX_BYTES, ROW_BYTES, Store, StoreFull
+from imagegen.server.storage import EVICTION_LOG_EVERY_S, INLINE_MAX_BYTES, ROW_BYTES, Store, StoreFull
 
 from .test_serve_command import serving
 
@@ -144,6 +144,25 @@ def test_the_bound_evicts_expired_entries_first_then_those_expiring_soonest(
     assert "evicted before its expiry" in caplog.text
     rows = store.query_all("SELECT name FROM entries WHERE bucket = 'images' ORDER BY name")
     assert rows == [("late",), ("new-1",), ("new-2",), ("work",)]
+
+
+def test_steady_evictions_are_logged_once_a_minute_with_their_count(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    size = 1000 + ROW_BYTES + 2
+    bucket = store.bucket("images", 2 * size)
+    with caplog.at_level(logging.WARNING, logger="imagegen.server"):
+        for n in range(12):  # a full bucket: from the third write on, each forces one out
+            bucket.put(f"entry-{n}", b"x" * 1000, ttl_s=300)
+        assert len(caplog.records) == 1  # the first eviction, at once
+        assert "1 unexpired entry was evicted" in caplog.text
+        bucket._last_eviction_log -= EVICTION_LOG_EVERY_S  # a minute later
+        bucket.put("entry-12", b"x" * 1000, ttl_s=300)
+    assert len(caplog.records) == 2
+    assert "10 unexpired entries were evicted before their expiry (oldest first) since the last" in (
+        caplog.records[1].getMessage()
+    )
+    assert bucket.usage().evicted == 11  # every one counted, logged or not
 
 
 def test_an_entry_larger_than_the_bound_is_refused(store: Store) -> None:

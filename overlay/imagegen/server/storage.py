@@ -60,6 +60,10 @@ ORPHAN_AGE_S = 600.0
 """Files without a row (a process died between writing and recording them) older than this are
 removed when a store is opened; younger ones may belong to a write still under way."""
 SWEEP_EVERY_S = 30.0
+EVICTION_LOG_EVERY_S = 60.0
+"""Forced evictions are logged at once, then at most once a minute per bucket with their count:
+a store kept at its bound by steady traffic evicts on nearly every write, and a line each would
+bury the rest of the log."""
 BUSY_TIMEOUT_S = 30.0
 NEVER = math.inf
 
@@ -248,6 +252,8 @@ class Bucket:
     name: str
     max_bytes: int
     _last_sweep: float = field(default=0.0, repr=False)
+    _unlogged_evictions: int = field(default=0, repr=False)
+    _last_eviction_log: float = field(default=-math.inf, repr=False)
 
     @property
     def folder(self) -> Path:
@@ -467,16 +473,26 @@ class Bucket:
         self._remove(db, victims + forced)
         if forced:
             db.execute("UPDATE buckets SET evicted = evicted + ? WHERE bucket = ?", (len(forced), self.name))
-            logger.warning(
-                "the %r store reached its bound of %d bytes: %d unexpired entr%s evicted before "
-                "%s expiry (oldest first); raise the bound to keep them",
-                self.name,
-                self.max_bytes,
-                len(forced),
-                "y was" if len(forced) == 1 else "ies were",
-                "its" if len(forced) == 1 else "their",
-            )
+            self._log_evictions(len(forced))
         return victims + forced
+
+    def _log_evictions(self, count: int) -> None:
+        self._unlogged_evictions += count
+        now = time.monotonic()
+        if now - self._last_eviction_log < EVICTION_LOG_EVERY_S:
+            return
+        again = self._last_eviction_log > -math.inf
+        count, self._unlogged_evictions, self._last_eviction_log = self._unlogged_evictions, 0, now
+        logger.warning(
+            "the %r store reached its bound of %d bytes: %d unexpired entr%s evicted before "
+            "%s expiry (oldest first)%s; raise the bound to keep them",
+            self.name,
+            self.max_bytes,
+            count,
+            "y was" if count == 1 else "ies were",
+            "its" if count == 1 else "their",
+            " since the last such line" if again else "",
+        )
 
     def _remove(self, db: sqlite3.Connection, entries: list[Entry]) -> None:
         if not entries:
