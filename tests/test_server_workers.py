@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import signal
 import socket
+import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .test_serve_command import serving
+from .test_serve_command import IMAGEGEN, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = {"prompt": "shared", "model": "dall-e-2", "size": "512x512", "n": 3}
@@ -133,3 +134,19 @@ def test_a_short_soak_with_random_faults_runs_clean() -> None:
     assert report.calls >= 15
     assert report.files_saved > 0
     assert {"none", "drop", "latency"} & set(report.by_fault)
+
+
+def test_a_second_server_with_workers_on_the_same_port_is_refused() -> None:
+    # The workers share their port (SO_REUSEPORT): another server of the same user must not
+    # join them silently and take half of their connections.
+    with serving("--no-auth", "--quiet", "--workers", "2") as (url, _):
+        port = urlsplit(url).port
+        done = subprocess.run(
+            [IMAGEGEN, "serve", "--no-auth", "--workers", "2", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 1, done.stdout
+        assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+        assert httpx.get(url.removesuffix("/v1") + "/health", timeout=10).status_code == 200

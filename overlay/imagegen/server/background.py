@@ -227,10 +227,16 @@ def _worker_listener(family: socket.AddressFamily, host: str, port: int) -> sock
 
 def _workers_listen(host: str, port: int) -> socket.socket:
     """The socket the parent of several workers holds (a shared listening one where the kernel
-    cannot spread connections over listeners: SO_REUSEPORT balances only on Linux)."""
+    cannot spread connections over listeners: SO_REUSEPORT balances only on Linux).
+
+    The address is first bound without SO_REUSEPORT: that fails, as for one worker, when anyone
+    holds it, another server with workers included (which could otherwise join ours and take a
+    share of its connections), and picks the free port when `port` is 0."""
     if sys.platform != "linux" or not hasattr(socket, "SO_REUSEPORT"):
         return _listen(host, port)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with _bound(family, host, port) as probe:
+        port = probe.getsockname()[1]
     return _bound(family, host, port, reuse_port=True, kind=_PortPerWorker)
 
 
