@@ -28,6 +28,7 @@ from typing import Literal
 from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 from .lettering import draw_caption, has_room_for_text
+from .png import encode_png
 
 OutputFormat = Literal["png", "jpeg", "webp"]
 
@@ -218,11 +219,11 @@ def encode(image: Image.Image, output_format: OutputFormat, compression: int | N
     first. For JPEG and WebP (which keeps alpha) `compression` is the quality, clamped to 1..100;
     None means 100, the best quality, and smaller values give smaller files.
     """
+    if output_format == "png":
+        return encode_png(_png_ready(image), _PNG_LEVEL)
     quality = 100 if compression is None else max(1, min(100, int(compression)))
     buffer = io.BytesIO()
-    if output_format == "png":
-        _png_ready(image).save(buffer, format="PNG", compress_level=_PNG_LEVEL)
-    elif output_format == "jpeg":
+    if output_format == "jpeg":
         _on_white(image).save(buffer, format="JPEG", quality=quality)
     elif output_format == "webp":
         rgba = image if image.mode in ("RGB", "RGBA") else _to_rgba(image)
