@@ -1,12 +1,14 @@
-"""PNG encoding for the painter: no row filter, zlib from the standard library.
+"""PNG encoding for the painter: every row "Up"-filtered by Pillow's image arithmetic, then zlib.
 
-Hand-written because Pillow's PNG encoder does two things the server cannot afford: it tries
-every filter on every row (adaptive filtering) and it holds the interpreter lock while it
-compresses into memory, so a worker's event loop waits for each picture being encoded. On the
-painter's pictures (gradients, flat shapes, pasted words), on this project's test machine, no
-filter and zlib level 3 gave files a tenth smaller in a third of the time (0.9 ms instead of
-2.6 for 256x256), and `zlib` releases the lock while it compresses. The rows go to zlib in bands
-of about a megabyte, so a large picture is never copied whole.
+Hand-written because Pillow's PNG encoder tries all five filters on every row (adaptive
+filtering) while holding the interpreter lock, so a worker's event loop waited for each picture
+being encoded: that was 70 % of the painting thread's time. The painter's pictures are
+gradients, flat shapes and pasted words, which the Up filter (each byte minus the one above it,
+`ImageChops.subtract_modulo` against the picture one row down) suits: on this project's test
+machine, files the size of Pillow's (1-3 % smaller at 1024x1024, 4 % larger at 256x256) in
+half to three quarters of the time, and `zlib` releases the lock while it compresses. No filter
+at all was faster still but made blurred stream previews 2.3 times larger. The rows go to
+zlib in bands of about a megabyte, so a large picture is never copied whole.
 
 Only what the painter makes is encoded here: 8 bits a channel, L, LA, RGB or RGBA.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import struct
 import zlib
 
-from PIL import Image
+from PIL import Image, ImageChops
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _LAYOUTS = {"L": (1, 0), "LA": (2, 4), "RGB": (3, 2), "RGBA": (4, 6)}
@@ -37,15 +39,28 @@ def encode_png(image: Image.Image, level: int) -> bytes:
     deflate = zlib.compressobj(level)
     parts = []
     for top in range(0, height, band):
-        rows = image if band >= height else image.crop((0, top, width, min(height, top + band)))
-        raw = memoryview(rows.tobytes())
-        # Each row is preceded by its filter type: 0, none.
+        raw = memoryview(_up_filtered(image, top, min(height, top + band)).tobytes())
+        # Each row is preceded by its filter type: 2, Up.
         parts.append(
-            deflate.compress(b"\0" + b"\0".join(raw[at : at + stride] for at in range(0, len(raw), stride)))
+            deflate.compress(b"\2" + b"\2".join(raw[at : at + stride] for at in range(0, len(raw), stride)))
         )
     parts.append(deflate.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
     return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
+
+
+def _up_filtered(image: Image.Image, top: int, bottom: int) -> Image.Image:
+    """Rows top..bottom-1 of `image`, each byte minus the byte above it (modulo 256; the first
+    row of the picture minus zeros), which is what PNG's Up filter stores."""
+    width = image.width
+    rows = image.crop((0, top, width, bottom))
+    if top > 0:
+        above = image.crop((0, top - 1, width, bottom - 1))
+    else:
+        above = Image.new(image.mode, rows.size, 0)
+        if bottom > 1:
+            above.paste(image.crop((0, 0, width, bottom - 1)), (0, 1))
+    return ImageChops.subtract_modulo(rows, above)
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
