@@ -135,7 +135,7 @@ def serve_forever(
 ) -> None:
     """Run a server in this thread until SIGINT or SIGTERM; `on_ready(base_url)` once it listens.
 
-    With `workers` > 1, that many processes answer on the same socket and share the store in
+    With `workers` > 1, that many processes answer on the same port and share the store in
     `config.data_dir`. Without a data_dir, the store is a temporary folder removed at the end.
     Raises OSError (e.g. address in use) before serving when the address cannot be bound, and
     RuntimeError when the store cannot be opened or the workers do not start.
