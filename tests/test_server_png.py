@@ -9,8 +9,9 @@ import zlib
 import pytest
 from PIL import Image
 
+from imagegen.imageinfo import PNG_SIGNATURE
 from imagegen.server import png
-from imagegen.server.png import SIGNATURE, encode_png
+from imagegen.server.png import encode_png
 
 
 def picture(mode: str, width: int, height: int) -> Image.Image:
@@ -25,7 +26,7 @@ def picture(mode: str, width: int, height: int) -> Image.Image:
 def test_each_mode_decodes_to_the_very_pixels(mode: str) -> None:
     image = picture(mode, 97, 61)
     data = encode_png(image, 3)
-    assert data.startswith(SIGNATURE)
+    assert data.startswith(PNG_SIGNATURE)
     with Image.open(io.BytesIO(data)) as check:
         check.verify()  # the chunks' CRCs
     with Image.open(io.BytesIO(data)) as decoded:

@@ -21,7 +21,8 @@ CONTENT_TYPES: dict[str, str] = {
 }
 EXTENSIONS: dict[str, str] = {"png": ".png", "jpeg": ".jpg", "webp": ".webp", "gif": ".gif"}
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+"""The eight bytes every PNG file starts with."""
 _PNG_COLOUR_TYPES = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 # SOF0..SOF15 carry the frame header; 0xC4 (DHT), 0xC8 (JPG) and 0xCC (DAC) share the range.
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
@@ -46,7 +47,7 @@ class ImageInfo:
 
 def sniff_format(data: bytes) -> ImageFormat | None:
     """`png`, `jpeg`, `webp` or `gif` by the magic bytes at the start; None for anything else."""
-    if data[:8] == _PNG_SIGNATURE:
+    if data[:8] == PNG_SIGNATURE:
         return "png"
     if data[:3] == b"\xff\xd8\xff":
         return "jpeg"

@@ -178,10 +178,14 @@ def serve_forever(
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    listener = _bound(socket.AF_INET6 if ":" in host else socket.AF_INET, host, port)
+    listener = _bound(_family(host), host, port)
     listener.listen(2048)
     listener.set_inheritable(True)
     return listener
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
 def _bound(
@@ -234,10 +238,9 @@ def _workers_listen(host: str, port: int) -> socket.socket:
     share of its connections), and picks the free port when `port` is 0."""
     if sys.platform != "linux" or not hasattr(socket, "SO_REUSEPORT"):
         return _listen(host, port)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with _bound(family, host, port) as probe:
+    with _bound(_family(host), host, port) as probe:
         port = probe.getsockname()[1]
-    return _bound(family, host, port, reuse_port=True, kind=_PortPerWorker)
+    return _bound(_family(host), host, port, reuse_port=True, kind=_PortPerWorker)
 
 
 class _WorkerApp:

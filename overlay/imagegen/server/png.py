@@ -20,7 +20,8 @@ import zlib
 
 from PIL import Image, ImageChops
 
-SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from ..imageinfo import PNG_SIGNATURE
+
 _LAYOUTS = {"L": (1, 0), "LA": (2, 4), "RGB": (3, 2), "RGBA": (4, 6)}
 """Mode -> (bytes a pixel, PNG colour type)."""
 _BAND_BYTES = 1 << 20
@@ -46,7 +47,7 @@ def encode_png(image: Image.Image, level: int) -> bytes:
         )
     parts.append(deflate.flush())
     header = struct.pack(">IIBBBBB", width, height, 8, colour_type, 0, 0, 0)
-    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(parts)) + _chunk(b"IEND", b"")
 
 
 def _up_filtered(image: Image.Image, top: int, bottom: int) -> Image.Image:
@@ -67,4 +68,4 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-__all__ = ["SIGNATURE", "encode_png"]
+__all__ = ["encode_png"]
