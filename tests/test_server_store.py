@@ -247,3 +247,20 @@ def test_the_workers_of_imagegen_serve_share_one_temporary_store_not_synced() ->
     with serving("--no-auth", "--quiet", "--workers", "2") as (url, _):
         looks = [httpx.get(f"{url}/debug/store").json() for _ in range(8)]
     assert {look["durable"] for look in looks} == {False}
+
+
+def test_a_commit_that_fails_does_not_leave_the_store_stuck_in_its_transaction(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.schema(
+        "CREATE TABLE IF NOT EXISTS parents (id INTEGER PRIMARY KEY);"
+        "CREATE TABLE IF NOT EXISTS children (parent INTEGER REFERENCES parents (id) "
+        "DEFERRABLE INITIALLY DEFERRED)"
+    )
+    store.query_one("PRAGMA foreign_keys = ON")  # a deferred check makes COMMIT itself fail
+    with pytest.raises(sqlite3.IntegrityError), store.transaction() as db:
+        db.execute("INSERT INTO children VALUES (42)")
+    bucket = store.bucket("things", 1_000_000)
+    bucket.put("after", b"1")  # a new transaction begins: the failed one was ended
+    assert bucket.get("after") is not None
+    assert store.query_one("SELECT count(*) FROM children") == (0,)
+    store.close()

@@ -203,7 +203,12 @@ class Store:
                 self._db.execute("ROLLBACK")
                 raise
             self._depth = 0
-            self._db.execute("COMMIT")
+            try:
+                self._db.execute("COMMIT")
+            except BaseException:  # a COMMIT that fails leaves the transaction open: end it
+                with suppress(sqlite3.Error):
+                    self._db.execute("ROLLBACK")
+                raise
 
     def query_one(self, sql: str, parameters: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a read (no write lock: it sees the last committed state)."""
