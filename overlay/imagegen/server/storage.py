@@ -198,17 +198,13 @@ class Store:
             self._depth = 1
             try:
                 yield self._db
-            except BaseException:
-                self._depth = 0
-                self._db.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            try:
                 self._db.execute("COMMIT")
-            except BaseException:  # a COMMIT that fails leaves the transaction open: end it
+            except BaseException:  # the block's error, or a COMMIT's (which leaves it open)
                 with suppress(sqlite3.Error):
                     self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
 
     def query_one(self, sql: str, parameters: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a read (no write lock: it sees the last committed state)."""
