@@ -328,14 +328,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="imagegen-generate-") as tmp:
         fresh = generate_into(Path(tmp), args.lenient)
+        if args.check and not TARGET.is_dir():
+            print(f"scripts/generate --check: {TARGET.relative_to(ROOT)} does not exist")
+            return 1
+        stale = stale_files(fresh)
         if args.check:
-            if not TARGET.is_dir():
-                print(f"scripts/generate --check: {TARGET.relative_to(ROOT)} does not exist")
-                return 1
-            stale = differences(fresh, TARGET)
-            fresh_params = fresh.parent / PARAMS.name
-            if not PARAMS.is_file() or PARAMS.read_bytes() != fresh_params.read_bytes():
-                stale.append(f"{PARAMS.relative_to(ROOT)} (differs)")
             if stale:
                 print("scripts/generate --check: the generated files do not match openapi/images.yaml:")
                 for line in stale:
@@ -351,8 +348,21 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(TARGET)
         shutil.copytree(fresh, TARGET)
         shutil.copy2(fresh.parent / PARAMS.name, PARAMS)
-    print(f"scripts/generate: wrote {TARGET.relative_to(ROOT)} and {PARAMS.relative_to(ROOT)}")
+    wrote = f"scripts/generate: wrote {TARGET.relative_to(ROOT)} and {PARAMS.relative_to(ROOT)}"
+    print(f"{wrote}; what changed:" if stale else f"{wrote} (nothing changed)")
+    for line in stale:
+        print(f"  {line}")
     return 0
+
+
+def stale_files(fresh: Path) -> list[str]:
+    """What differs between a fresh generation (`fresh`, params.py beside it) and the
+    repository's generated/ and params.py, as lines naming each file."""
+    stale = differences(fresh, TARGET) if TARGET.is_dir() else [f"{TARGET.relative_to(ROOT)} (missing)"]
+    fresh_params = fresh.parent / PARAMS.name
+    if not PARAMS.is_file() or PARAMS.read_bytes() != fresh_params.read_bytes():
+        stale.append(f"{PARAMS.relative_to(ROOT)} (differs)")
+    return stale
 
 
 if __name__ == "__main__":

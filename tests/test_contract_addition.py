@@ -46,17 +46,18 @@ def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.
 @pytest.fixture(scope="module")
 def seen(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     copy_root = tmp_path_factory.mktemp("addition")
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    # Bytecode is copied too (copytree keeps mtimes, so a pyc stays valid only for an unchanged
+    # source): the probe would otherwise compile every module of the copy first.
     for part in ("openapi", "generated", "overlay", "scripts"):
-        shutil.copytree(ROOT / part, copy_root / part, ignore=ignore)
+        shutil.copytree(ROOT / part, copy_root / part)
     assert addition.main(str(copy_root / "openapi" / "images.yaml")) == 0
 
-    stale = run(sys.executable, str(copy_root / "scripts" / "_generate.py"), "--check", cwd=copy_root)
-    assert stale.returncode == 1, "the addition changes the generated code"
-    assert "models/create_image_request.py (differs)" in stale.stdout
-    assert "openapi.json (differs)" in stale.stdout
+    # One generator run (it takes seconds): what it reports changing is what --check reports.
     generated = run(sys.executable, str(copy_root / "scripts" / "_generate.py"), cwd=copy_root)
     assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "what changed:" in generated.stdout, "the addition changes the generated code"
+    assert "models/create_image_request.py (differs)" in generated.stdout
+    assert "openapi.json (differs)" in generated.stdout
     assert "warning" not in generated.stderr, generated.stderr  # a consistent addition
 
     python_path = os.pathsep.join([str(copy_root / "overlay"), str(copy_root / "generated"), str(SUPPORT)])
