@@ -129,6 +129,24 @@ def test_a_bare_import_pulls_no_heavy_dependency() -> None:
     assert loaded.isdisjoint(HEAVY), sorted(loaded & set(HEAVY))
 
 
+def test_reading_the_contract_and_asking_for_help_import_no_http_client() -> None:
+    probe = (
+        "import json, sys, contextlib, io\n"
+        "from imagegen.contract import default_contract\n"
+        "operations = len(default_contract().operations)\n"
+        "from imagegen.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
+        "    main(['generate', '--help'])\n"
+        "print(json.dumps([operations, sorted(sys.modules)]))"
+    )
+    done = run(sys.executable, "-c", probe)
+    assert done.returncode == 0, done.stderr
+    operations, modules = json.loads(done.stdout)
+    assert operations > 0
+    loaded = {name.split(".")[0] for name in modules}
+    assert loaded.isdisjoint({"httpx", "imagegen_api"}), sorted(loaded & {"httpx", "imagegen_api"})
+
+
 def test_the_version_constant_is_the_distributions() -> None:
     import tomllib
 

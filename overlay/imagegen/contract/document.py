@@ -176,9 +176,17 @@ def models_schema() -> Mapping[str, Any]:
 
 
 def _packaged_json(name: str) -> dict[str, Any]:
-    from importlib import resources
+    from importlib import resources, util
 
-    text = resources.files("imagegen_api").joinpath(name).read_text(encoding="utf-8")
+    # find_spec locates the generated package without importing it: its __init__ imports httpx
+    # (about 0.1 s), which `imagegen COMMAND --help` and `imagegen models` never need.
+    spec = util.find_spec("imagegen_api")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    on_disk = [Path(folder) / name for folder in folders if (Path(folder) / name).is_file()]
+    if on_disk:
+        text = on_disk[0].read_text(encoding="utf-8")
+    else:  # a zipped install: let importlib.resources read it
+        text = resources.files("imagegen_api").joinpath(name).read_text(encoding="utf-8")
     document: dict[str, Any] = json.loads(text)
     return document
 
