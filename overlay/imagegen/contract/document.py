@@ -181,13 +181,12 @@ def _packaged_json(name: str) -> dict[str, Any]:
     # find_spec locates the generated package without importing it: its __init__ imports httpx
     # (about 0.1 s), which `imagegen COMMAND --help` and `imagegen models` never need.
     spec = util.find_spec("imagegen_api")
-    folders = list(spec.submodule_search_locations or []) if spec is not None else []
-    on_disk = [Path(folder) / name for folder in folders if (Path(folder) / name).is_file()]
-    if on_disk:
-        text = on_disk[0].read_text(encoding="utf-8")
-    else:  # a zipped install: let importlib.resources read it
-        text = resources.files("imagegen_api").joinpath(name).read_text(encoding="utf-8")
-    document: dict[str, Any] = json.loads(text)
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        if (path := Path(folder) / name).is_file():
+            document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            return document
+    # not a folder on disk (a zipped install): importlib.resources reads it, importing the package
+    document = json.loads(resources.files("imagegen_api").joinpath(name).read_text(encoding="utf-8"))
     return document
 
 
