@@ -146,6 +146,21 @@ def test_the_bound_evicts_expired_entries_first_then_those_expiring_soonest(
     assert rows == [("late",), ("new-1",), ("new-2",), ("work",)]
 
 
+def test_an_entry_growing_in_a_full_bucket_makes_room_from_the_others_never_itself(store: Store) -> None:
+    size = 1000 + ROW_BYTES + 2
+    bucket = store.bucket("images", 2 * size)
+    bucket.put("grows", b"g" * 1000, ttl_s=100)  # expires first: the first candidate, were it not kept
+    bucket.put("other", b"o" * 1000, ttl_s=300)
+    bucket.put("grows", b"G" * 1500, ttl_s=100)
+
+    assert bucket.get("other") is None
+    grown = bucket.get("grows")
+    assert grown is not None
+    assert bucket.read(grown) == b"G" * 1500
+    usage = bucket.usage()
+    assert (usage.used_bytes, usage.entries, usage.evicted) == (grown.size, 1, 1)
+
+
 def test_steady_evictions_are_logged_once_a_minute_with_their_count(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:

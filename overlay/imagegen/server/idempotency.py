@@ -99,32 +99,38 @@ class IdempotencyRecords:
 
     def try_claim(self, name: str, fingerprint: str) -> Replay | Claim | None:
         """One look at the record: a replay, a claim, or None while another request holds it."""
-        current = self._bucket.get(name)
-        if current is not None:
-            if current.meta.get("fingerprint") != fingerprint:
-                raise ApiError(
-                    409,
-                    "This Idempotency-Key was already used for a different request; use a new key.",
-                    param="Idempotency-Key",
-                    code="idempotency_key_reused",
-                )
-            state = current.meta.get("state")
-            if state == DONE:
-                body = self._bucket.read(current)
-                if body is not None:
-                    return Replay(int(current.meta["status"]), body, str(current.meta["media_type"]))
-            elif state == RUNNING and owner_alive(str(current.meta.get("owner", ""))):
-                return None
-        generations = int(current.meta.get("generations", 0)) if current is not None else 0
-        claim = Claim(name, fingerprint, owner_name(), generations)
-        meta = {
-            "fingerprint": fingerprint,
-            "state": RUNNING,
-            "owner": claim.owner,
-            "generations": generations,
-        }
+        found: list[Entry] = []
+
+        def taken(current: Entry | None) -> bool:
+            found.extend(filter(None, [current]))
+            return current is not None
+
+        # Most keys are new: claimed in the one transaction that reads the record, if any.
+        fresh = Claim(name, fingerprint, owner_name(), 0)
+        if self._bucket.put(name, meta=_running(fresh), ttl_s=self._lease_s, pinned=True, unless=taken):
+            return fresh
+        current = found[0]  # the unexpired record that `taken` saw
+        if current.meta.get("fingerprint") != fingerprint:
+            raise ApiError(
+                409,
+                "This Idempotency-Key was already used for a different request; use a new key.",
+                param="Idempotency-Key",
+                code="idempotency_key_reused",
+            )
+        state = current.meta.get("state")
+        if state == DONE:
+            body = self._bucket.read(current)
+            if body is not None:
+                return Replay(int(current.meta["status"]), body, str(current.meta["media_type"]))
+        elif state == RUNNING and owner_alive(str(current.meta.get("owner", ""))):
+            return None
+        claim = Claim(name, fingerprint, owner_name(), int(current.meta.get("generations", 0)))
         written = self._bucket.put(
-            name, meta=meta, ttl_s=self._lease_s, pinned=True, unless=lambda now: not _same(now, current)
+            name,
+            meta=_running(claim),
+            ttl_s=self._lease_s,
+            pinned=True,
+            unless=lambda now: not _same(now, current),
         )
         return claim if written is not None else None  # changed meanwhile: look again
 
@@ -231,6 +237,15 @@ class IdempotencyRecords:
             "generations": int(current.meta.get("generations", 0)),
             "expires_at": round(current.expires_at, 3),
         }
+
+
+def _running(claim: Claim) -> dict[str, Any]:
+    return {
+        "fingerprint": claim.fingerprint,
+        "state": RUNNING,
+        "owner": claim.owner,
+        "generations": claim.generations,
+    }
 
 
 def _same(now: Entry | None, seen: Entry | None) -> bool:

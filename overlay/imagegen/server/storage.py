@@ -89,7 +89,7 @@ CREATE TABLE IF NOT EXISTS entry_bytes (
     PRIMARY KEY (bucket, name)
 );
 CREATE INDEX IF NOT EXISTS entries_by_expiry ON entries (bucket, pinned, expires_at, created_at);
-CREATE INDEX IF NOT EXISTS entries_by_deadline ON entries (bucket, expires_at);
+DROP INDEX IF EXISTS entries_by_deadline;
 CREATE TABLE IF NOT EXISTS buckets (
     bucket TEXT PRIMARY KEY,
     bytes INTEGER NOT NULL,
@@ -352,14 +352,15 @@ class Bucket:
                 ):
                     self._discard(staged)
                     return None
-                if current is not None:
-                    self._remove(db, [current])
-                    if staged is None:
-                        victims.append(current)
-                victims += self._make_room(db, size, now)
+                replaced = current.size if current is not None else 0
+                if current is not None and staged is None and current.has_file:
+                    victims.append(current)  # its file goes; a staged file replaces it instead
+                victims += self._make_room(db, size - replaced, now, keep=name)
                 expires_at = now + ttl_s
+                # One statement per row (the replaced entry's row is overwritten, not deleted and
+                # inserted again): a keyed request writes its record twice, claim and answer.
                 db.execute(
-                    "INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         self.name,
                         name,
@@ -373,8 +374,13 @@ class Bucket:
                     ),
                 )
                 if inline is not None:
-                    db.execute("INSERT INTO entry_bytes VALUES (?, ?, ?, ?)", (self.name, name, now, inline))
-                self._count(db, size, 1)
+                    db.execute(
+                        "INSERT OR REPLACE INTO entry_bytes VALUES (?, ?, ?, ?)",
+                        (self.name, name, now, inline),
+                    )
+                elif current is not None and not current.has_file:
+                    db.execute("DELETE FROM entry_bytes WHERE bucket = ? AND name = ?", (self.name, name))
+                self._count(db, size - replaced, 0 if current is not None else 1)
                 if staged is not None:
                     os.replace(staged[0], self.path(name))
         except BaseException:
@@ -426,13 +432,7 @@ class Bucket:
         """Delete up to `limit` expired entries; how many went."""
         now = time.time()
         with self.store.transaction() as db:
-            expired = [
-                self._entry(row)
-                for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM entries WHERE bucket = ? AND expires_at <= ? LIMIT ?",
-                    (self.name, now, limit),
-                )
-            ]
+            expired = self._expired(db, now, limit)
             self._remove(db, expired)
         self._unlink(expired)
         self._last_sweep = time.monotonic()
@@ -440,20 +440,15 @@ class Bucket:
 
     # ---- inside a transaction ----------------------------------------------------------------
 
-    def _make_room(self, db: sqlite3.Connection, size: int, now: float) -> list[Entry]:
-        """Remove entries (expired first, then soonest to expire) until `size` more bytes fit."""
+    def _make_room(self, db: sqlite3.Connection, size: int, now: float, keep: str) -> list[Entry]:
+        """Remove entries (expired first, then soonest to expire) until `size` more bytes fit;
+        never `keep`, the entry being replaced (its row is overwritten, `size` net of it)."""
         row = db.execute("SELECT bytes FROM buckets WHERE bucket = ?", (self.name,)).fetchone()
         used = row[0] if row is not None else 0
         if used + size <= self.max_bytes and time.monotonic() - self._last_sweep < SWEEP_EVERY_S:
             return []
         self._last_sweep = time.monotonic()
-        victims = [
-            self._entry(found)
-            for found in db.execute(
-                f"SELECT {_COLUMNS} FROM entries WHERE bucket = ? AND expires_at <= ? LIMIT 1000",
-                (self.name, now),
-            )
-        ]
+        victims = [entry for entry in self._expired(db, now, 1000) if entry.name != keep]
         used -= sum(entry.size for entry in victims)
         forced: list[Entry] = []
         if used + size > self.max_bytes:
@@ -466,6 +461,8 @@ class Bucket:
                 if used + size <= self.max_bytes:
                     break
                 entry = self._entry(found)
+                if entry.name == keep:
+                    continue
                 forced.append(entry)
                 used -= entry.size
             candidates.close()
@@ -476,6 +473,18 @@ class Bucket:
             db.execute("UPDATE buckets SET evicted = evicted + ? WHERE bucket = ?", (len(forced), self.name))
             self._log_evictions(len(forced))
         return victims + forced
+
+    def _expired(self, db: sqlite3.Connection, now: float, limit: int) -> list[Entry]:
+        # `pinned IN (0, 1)` lets the one index on expiry serve this query too (a second index
+        # would be written on every put, for a sweep every half minute).
+        return [
+            self._entry(found)
+            for found in db.execute(
+                f"SELECT {_COLUMNS} FROM entries WHERE bucket = ? AND pinned IN (0, 1) AND expires_at <= ? "
+                "LIMIT ?",
+                (self.name, now, limit),
+            )
+        ]
 
     def _log_evictions(self, count: int) -> None:
         self._unlogged_evictions += count
