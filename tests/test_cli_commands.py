@@ -1,9 +1,14 @@
-"""The installed `imagegen` command end to end: generate, edit, vary and the seed's `openai` commands,
-run as subprocesses against the reference server on loopback (in this process, faults enabled)."""
+"""The `imagegen` command end to end: generate, edit, vary and the seed's `openai` commands, against
+the reference server on loopback (in this process, faults enabled).
+
+Most runs call the command's `main` in this process, with its own environment, standard input
+and captured output (a run as a subprocess costs 0.3 s, mostly imports). Runs that change the
+process's logging (-v), interrupt it, or check the installed script itself are subprocesses."""
 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import signal
@@ -11,10 +16,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 from PIL import Image
+
+from imagegen.cli import main
 
 from .conftest import REFERENCE_TOKEN
 from .support.interrupt import interruptible
@@ -54,22 +63,45 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 
 def imagegen(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None
+    *args: str, stdin: str = "", env: dict[str, str] | None = None, installed: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run the installed command to its end. Whatever the command, the key never shows in its
-    output, and it never ends in a traceback."""
-    done = subprocess.run(
-        [IMAGEGEN, *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT_S,
-        env=env if env is not None else clean_env(),
-        check=False,
-    )
+    """Run the command to its end: the installed script in a subprocess if `installed` or with
+    -v (its logging setup is the process's), otherwise `main` in this process. Whatever the
+    command, the key never shows in its output, and it never ends in a traceback."""
+    environment = env if env is not None else clean_env()
+    if installed or "-v" in args or "--verbose" in args:
+        done = subprocess.run(
+            [IMAGEGEN, *args],
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT_S,
+            env=environment,
+            check=False,
+        )
+    else:
+        done = run_main(list(args), stdin, environment)
     assert TOKEN not in done.stdout + done.stderr, (done.stdout, done.stderr)
     assert "Traceback (most recent call last)" not in done.stderr, done.stderr
     return done
+
+
+def run_main(args: list[str], stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`main(args)` with `env` as the whole environment, `stdin` as standard input and both
+    outputs captured, as the installed script runs it (argparse's exits become the status)."""
+    out, err, saved = io.StringIO(), io.StringIO(), dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "stdin", io.StringIO(stdin)):
+            try:
+                status = main(args)
+            except SystemExit as exit:
+                status = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return subprocess.CompletedProcess([IMAGEGEN, *args], status, out.getvalue(), err.getvalue())
 
 
 def connection(base_url: str) -> list[str]:
@@ -168,7 +200,7 @@ def test_generate_saves_into_the_output_folder_and_prints_each_saved_path(
     base_url: str, tmp_path: Path
 ) -> None:
     folder = tmp_path / "new" / "images"
-    done = imagegen(*generate(base_url, folder, "-n", "2"))
+    done = imagegen(*generate(base_url, folder, "-n", "2"), installed=True)
     assert done.returncode == 0, done.stderr
     paths = saved_paths(done.stdout)
     assert paths == [folder / "yellow-alpaca-1.png", folder / "yellow-alpaca-2.png"]
