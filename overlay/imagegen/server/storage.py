@@ -159,18 +159,37 @@ class Store:
             isolation_level=None,  # transactions are begun explicitly (BEGIN IMMEDIATE)
             check_same_thread=False,  # shared by this process's threads, under self._lock
         )
-        with self._lock:
-            # Set before the first table (a database keeps the size it was made with): an
-            # idempotent answer of 70 KB spans 5 pages instead of 18, which cut the store's CPU
-            # per keyed request by about a tenth on this project's test machine.
-            self._db.execute(f"PRAGMA page_size={PAGE_BYTES}")
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL: synced at checkpoints, so a power loss cannot corrupt the database. OFF (a
-            # temporary store): a crashed process still loses nothing committed, and no sync waits.
-            self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
-            self.schema(_SCHEMA)
+        try:
+            self._set_up(durable)
+        except BaseException:
+            self._db.close()
+            raise
         self._buckets: dict[str, Bucket] = {}
         self._remove_orphans()
+
+    def _set_up(self, durable: bool) -> None:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                with self._lock:
+                    # Set before the first table (a database keeps the size it was made with):
+                    # an idempotent answer of 70 KB spans 5 pages instead of 18, which cut the
+                    # store's CPU per keyed request by about a tenth on this project's test machine.
+                    self._db.execute(f"PRAGMA page_size={PAGE_BYTES}")
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                    # NORMAL: synced at checkpoints, so a power loss cannot corrupt the database.
+                    # OFF (a temporary store): a crashed process still loses nothing committed,
+                    # and no sync waits.
+                    self._db.execute(f"PRAGMA synchronous={'NORMAL' if durable else 'OFF'}")
+                    self.schema(_SCHEMA)
+                return
+            except sqlite3.OperationalError as error:
+                # Processes opening a new database at once: the one switching it to WAL holds a
+                # lock for which SQLite answers "locked" at once rather than wait (its busy
+                # timeout does not apply), so the others try again.
+                if error.sqlite_errorcode != sqlite3.SQLITE_BUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.005)
 
     @property
     def durable(self) -> bool:
