@@ -254,6 +254,24 @@ def test_a_new_store_has_pages_that_hold_an_answer_in_a_few(store: Store) -> Non
     assert PAGE_BYTES >= 16384
 
 
+def test_a_nested_block_that_fails_undoes_only_its_own_writes(store: Store) -> None:
+    bucket = store.bucket("records", 10_000)
+
+    def failing_block() -> None:
+        with store.transaction():
+            bucket.put("inner", meta={"v": 2})
+            bucket.delete("outer")
+            raise RuntimeError("the nested block fails; the outer one goes on")
+
+    with store.transaction():
+        bucket.put("outer", meta={"v": 1})
+        with pytest.raises(RuntimeError):
+            failing_block()
+        bucket.put("after", meta={"v": 3})
+    assert [name for name in ("outer", "inner", "after") if bucket.get(name)] == ["outer", "after"]
+    assert bucket.usage().entries == 2
+
+
 def test_processes_opening_a_new_store_at_once_all_open_it(tmp_path: Path) -> None:
     """Two servers (or workers) started together on one new --data-dir. Threads stand in for
     processes: each opens its own connection, and SQLite locks between them alike."""

@@ -209,13 +209,23 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (nested calls join the outer one): committed at the end of the
-        outermost block, rolled back if it raises. Other processes wait for it (busy timeout)."""
+        """A write transaction: committed at the end of the outermost block, rolled back if it
+        raises. A nested block is a savepoint of the outer one: if it raises, what it wrote is
+        undone even when the outer block catches the error and goes on. Other processes wait
+        for the transaction (busy timeout)."""
         with self._lock:
             if self._depth:
                 self._depth += 1
+                savepoint = f"nested_{self._depth}"
+                self._db.execute(f"SAVEPOINT {savepoint}")
                 try:
                     yield self._db
+                    self._db.execute(f"RELEASE {savepoint}")
+                except BaseException:
+                    with suppress(sqlite3.Error):
+                        self._db.execute(f"ROLLBACK TO {savepoint}")
+                        self._db.execute(f"RELEASE {savepoint}")
+                    raise
                 finally:
                     self._depth -= 1
                 return
