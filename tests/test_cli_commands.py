@@ -1,35 +1,28 @@
 """The `imagegen` command end to end: generate, edit, vary and the seed's `openai` commands, against
 the reference server on loopback (in this process, faults enabled).
 
-Most runs call the command's `main` in this process, with its own environment, standard input
-and captured output (a run as a subprocess costs 0.3 s, mostly imports). Runs that change the
-process's logging (-v), interrupt it, or check the installed script itself are subprocesses."""
+Most runs call the command's `main` in this process (tests/support/cli.py); runs that change
+the process's logging (-v), interrupt it, or check the installed script itself are subprocesses."""
 
 from __future__ import annotations
 
 import base64
-import io
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 from PIL import Image
 
-from imagegen.cli import main
-
 from .conftest import REFERENCE_TOKEN
+from .support.cli import IMAGEGEN, run_main
 from .support.interrupt import interruptible
 from .support.recording_server import recording_server
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 TOKEN = REFERENCE_TOKEN  # the shared server's (tests/conftest.py)
 WRONG_TOKEN = "sk-wrong-token-7777"
 LOCAL_MODEL = "sd-1.5-ggml"  # LocalAI-like: any WIDTHxHEIGHT from 64 to 1024, png/jpeg/webp
@@ -84,24 +77,6 @@ def imagegen(
     assert TOKEN not in done.stdout + done.stderr, (done.stdout, done.stderr)
     assert "Traceback (most recent call last)" not in done.stderr, done.stderr
     return done
-
-
-def run_main(args: list[str], stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`main(args)` with `env` as the whole environment, `stdin` as standard input and both
-    outputs captured, as the installed script runs it (argparse's exits become the status)."""
-    out, err, saved = io.StringIO(), io.StringIO(), dict(os.environ)
-    os.environ.clear()
-    os.environ.update(env)
-    try:
-        with redirect_stdout(out), redirect_stderr(err), patch.object(sys, "stdin", io.StringIO(stdin)):
-            try:
-                status = main(args)
-            except SystemExit as exit:
-                status = exit.code if isinstance(exit.code, int) else 0 if exit.code is None else 1
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return subprocess.CompletedProcess([IMAGEGEN, *args], status, out.getvalue(), err.getvalue())
 
 
 def connection(base_url: str) -> list[str]:

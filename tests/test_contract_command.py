@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from .support.cli import run_main
 from .support.official_style import official_style
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,8 @@ CONTRACT = ROOT / "openapi" / "images.yaml"
 
 
 def imagegen(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([IMAGEGEN, *args], capture_output=True, text=True, timeout=60, check=False)
+    """`imagegen contract ...`, run in this process (tests/support/cli.py)."""
+    return run_main(args)
 
 
 def changed(tmp_path: Path, change: Any, name: str = "new.yaml") -> Path:
