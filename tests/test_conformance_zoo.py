@@ -3,8 +3,8 @@
 Each broken server of tests/zoo/defects.py is the reference server with exactly one defect; each
 server of tests/zoo/clean.py does something unusual that the contract allows. Most runs are
 in-process (the ASGI app, small runs: the defects are found by the runner's requests from the
-rules and by schemathesis' examples); over loopback, the real command runs against the reference
-server, one defect, and twice with one seed.
+rules and by schemathesis' examples); over loopback, the command runs against the reference
+server (the installed script), one defect, and twice with one seed (its `main` in this process).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from imagegen.conformance import Outcome, run_conformance
 from imagegen.conformance.report import write_reports
 from imagegen.server import ServerConfig, create_app
 
+from .support.cli import run_main
 from .zoo.clean import CLEAN, Clean
 from .zoo.defects import TOKEN, ZOO, Defect, Exchange, Rewriting, _ok_json, _reference
 
@@ -215,10 +216,11 @@ def conformance(
     operations: tuple[str, ...] | None = None,
     phases: tuple[str, ...] | None = None,
     max_examples: int = 10,
+    installed: bool = False,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `imagegen conformance` command against `base_url`."""
+    """Run the `imagegen conformance` command against `base_url`: the installed script if
+    `installed`, otherwise its `main` in this process (tests/support/cli.py)."""
     command = [
-        IMAGEGEN,
         "conformance",
         "--url",
         base_url,
@@ -237,7 +239,11 @@ def conformance(
         command += ["--operations", ",".join(operations)]
     if phases is not None:
         command += ["--phases", ",".join(phases)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False)
+    if not installed:
+        return run_main(command)
+    return subprocess.run(
+        [IMAGEGEN, *command], capture_output=True, text=True, timeout=RUN_TIMEOUT_S, check=False
+    )
 
 
 def failed_checks(junit: Path) -> dict[str, list[str]]:
@@ -263,7 +269,9 @@ def shown(result: subprocess.CompletedProcess[str]) -> str:
 def test_the_command_passes_the_reference_server_over_loopback(tmp_path: Path) -> None:
     with serving(create_app(ServerConfig(tokens=frozenset({TOKEN})))) as base_url:
         # every phase runs in-process in tests/test_server_conformance.py; this is the command's turn
-        result = conformance(base_url, "dall-e-2", tmp_path, phases=("examples", "fuzzing"), max_examples=3)
+        result = conformance(
+            base_url, "dall-e-2", tmp_path, phases=("examples", "fuzzing"), max_examples=3, installed=True
+        )
 
     assert result.returncode == 0, shown(result)
     assert result.stdout.startswith("CONFORMS")
