@@ -136,6 +136,45 @@ def test_a_short_soak_with_random_faults_runs_clean() -> None:
     assert {"none", "drop", "latency"} & set(report.by_fault)
 
 
+def test_of_two_servers_with_workers_started_together_on_one_port_one_serves() -> None:
+    # Until its workers listen, a server holds its port with a socket that is bound but not
+    # listening, which a second server could bind beside: before the fix, both started.
+    with closing(socket.socket()) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [IMAGEGEN, "serve", "--no-auth", "--quiet", "--workers", "2", "--port", str(port)]
+    both = [
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    try:
+        deadline = time.monotonic() + 60
+        while all(process.poll() is None for process in both) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refused = [process for process in both if process.poll() is not None]
+        assert len(refused) == 1, "one of the two must be refused at once"
+        [serving_one] = [process for process in both if process not in refused]
+        assert refused[0].returncode == 1
+        assert refused[0].stderr is not None
+        assert f"cannot listen on 127.0.0.1:{port}" in refused[0].stderr.read()
+        assert serving_one.stdout is not None
+        url = serving_one.stdout.readline().strip()  # printed once its workers answer
+        assert url == f"http://127.0.0.1:{port}/v1"
+        assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=30).status_code == 200
+        assert serving_one.poll() is None, "the other one serves on"
+    finally:
+        for process in both:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            try:
+                process.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.communicate(timeout=10)
+
+
 def test_a_second_server_with_workers_on_the_same_port_is_refused() -> None:
     # The workers share their port (SO_REUSEPORT): another server of the same user must not
     # join them silently and take half of their connections.

@@ -4,6 +4,7 @@ foreground (`imagegen serve`), in one process or in several worker processes sha
 from __future__ import annotations
 
 import copy
+import errno
 import logging
 import logging.config
 import os
@@ -217,9 +218,17 @@ class _PortPerWorker(socket.socket):
     that arrived together: a client that opened its 64 kept-alive connections at once had them all
     on one worker, and the other worker idle, for as long as it kept them."""
 
+    claim: socket.socket | None = None
+    """This server's claim on the address among servers with workers (see _claim_address)."""
+
     def __reduce__(self) -> tuple[Any, ...]:
         host, port = self.getsockname()[:2]
         return (_worker_listener, (self.family, host, port))
+
+    def close(self) -> None:
+        if self.claim is not None:
+            self.claim.close()
+        super().close()
 
 
 def _worker_listener(family: socket.AddressFamily, host: str, port: int) -> socket.socket:
@@ -239,8 +248,33 @@ def _workers_listen(host: str, port: int) -> socket.socket:
     if sys.platform != "linux" or not hasattr(socket, "SO_REUSEPORT"):
         return _listen(host, port)
     with _bound(_family(host), host, port) as probe:
-        port = probe.getsockname()[1]
-    return _bound(_family(host), host, port, reuse_port=True, kind=_PortPerWorker)
+        address, port = probe.getsockname()[:2]
+    claim = _claim_address(address, port)
+    try:
+        held = _bound(_family(host), host, port, reuse_port=True, kind=_PortPerWorker)
+    except OSError:
+        claim.close()
+        raise
+    assert isinstance(held, _PortPerWorker)
+    held.claim = claim
+    return held
+
+
+def _claim_address(address: str, port: int) -> socket.socket:
+    """A name only one process can hold at a time (a Unix socket in Linux's abstract namespace:
+    no file, released when the process ends) for this user's address.
+
+    The probe above fails against a listening socket, but until the workers listen the address
+    is held only by the parent's bound, not listening, socket, which a second server's probe
+    (SO_REUSEADDR) can bind beside: two servers started together both started, and shared the
+    port."""
+    claim = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        claim.bind(f"\0imagegen-serve-{os.getuid()}-{address}-{port}")
+    except OSError:
+        claim.close()
+        raise OSError(errno.EADDRINUSE, "another imagegen server with workers holds this address") from None
+    return claim
 
 
 class _WorkerApp:
