@@ -17,15 +17,9 @@ from dataclasses import dataclass
 from PIL import Image
 
 from ..contract import FormFile
+from ..imageinfo import sniff_format
 from .errors import ApiError, invalid
 
-# (magic, offset, format name as the rules write it)
-_SIGNATURES = (
-    (b"\x89PNG\r\n\x1a\n", 0, "png"),
-    (b"\xff\xd8\xff", 0, "jpeg"),
-    (b"WEBP", 8, "webp"),
-    (b"GIF8", 0, "gif"),
-)
 _GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 _UNREADABLE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning)
 
@@ -63,14 +57,6 @@ class OpenedImage:
         except _UNREADABLE:
             raise _unreadable(self.upload) from None
         return image
-
-
-def sniff_format(data: bytes) -> str | None:
-    """`png`, `jpeg`, `webp` or `gif` from the first bytes; None for anything else."""
-    for magic, offset, name in _SIGNATURES:
-        if data[offset : offset + len(magic)] == magic and (offset == 0 or data[:4] == b"RIFF"):
-            return name
-    return None
 
 
 def open_upload(upload: FormFile, max_pixels: int) -> OpenedImage:
