@@ -13,13 +13,13 @@ import pytest
 
 from imagegen.conformance import ConformanceFailure, check_server
 
+from .support.cli import run_main
 from .zoo.apps import broken, reference
 from .zoo.defects import TOKEN
 
 pytestmark = pytest.mark.heavy
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 QUICK = {"operations": ["generations"], "max_examples": 2, "phases": ["examples"]}
 
 
@@ -72,14 +72,11 @@ def test_the_pytest_fixture_fails_a_test_with_the_findings(tmp_path: Path) -> No
 
 
 def run_command(*arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [IMAGEGEN, "conformance", "--token", TOKEN, "--operations", "generations", "--max-examples", "2",
-         "--phases", "examples", *arguments],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=240,
-        check=False,
+    """`imagegen conformance ARGUMENTS`, its `main` run in this process (tests/support/cli.py),
+    where `tests.zoo.apps` is importable as it is from the project's folder."""
+    return run_main(
+        ["conformance", "--token", TOKEN, "--operations", "generations", "--max-examples", "2",
+         "--phases", "examples", *arguments]
     )  # fmt: skip
 
 
