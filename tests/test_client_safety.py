@@ -35,6 +35,7 @@ from imagegen import (
 )
 
 from .conftest import REFERENCE_TOKEN
+from .support.cli import run_main
 from .support.images import png_bytes
 from .support.recording_server import recording_server
 
@@ -297,10 +298,9 @@ def test_a_file_opened_in_text_mode_is_named_with_what_to_do(tmp_path: Path) -> 
 # ---- the command line -------------------------------------------------------------------------------------
 
 
-def imagegen(*args: str, **options: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [IMAGEGEN, *args], capture_output=True, text=True, timeout=60, check=False, **options
-    )
+def imagegen(*args: str) -> subprocess.CompletedProcess[str]:
+    """The command, its `main` run in this process (tests/support/cli.py)."""
+    return run_main(args)
 
 
 @pytest.mark.parametrize(
