@@ -147,6 +147,26 @@ def test_reading_the_contract_and_asking_for_help_import_no_http_client() -> Non
     assert not loaded, sorted(loaded)
 
 
+def test_the_contract_is_read_from_a_zipped_generated_package(tmp_path: Path) -> None:
+    """A zipped install has no folder to read the contract from: importlib.resources reads it."""
+    archive = tmp_path / "imagegen_api.zip"
+    package = ROOT / "generated" / "imagegen_api"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in package.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                zipped.write(path, path.relative_to(package.parent).as_posix())
+    probe = (
+        "import json, imagegen_api\n"
+        "from imagegen.contract import default_contract\n"
+        "print(json.dumps([imagegen_api.__file__, default_contract().version]))"
+    )
+    done = run(sys.executable, "-c", probe, env={**os.environ, "PYTHONPATH": str(archive)})
+    assert done.returncode == 0, done.stderr
+    where, version = json.loads(done.stdout)
+    assert where.startswith(str(archive)), "the probe must import the zipped package"
+    assert version == json.loads((package / "openapi.json").read_text(encoding="utf-8"))["info"]["version"]
+
+
 def test_the_version_constant_is_the_distributions() -> None:
     import tomllib
 
