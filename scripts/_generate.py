@@ -282,7 +282,13 @@ def _formatted(source: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
-def differences(expected: Path, actual: Path) -> list[str]:
+CHECK_LABELS = ("missing from generated/", "not produced by the contract", "differs")
+WRITE_LABELS = ("new", "removed", "changed")
+"""How a file that only `expected` has, one that only `actual` has, and one that differs are
+named: by --check (generated/ is behind the contract), and after a generation (what it did)."""
+
+
+def differences(expected: Path, actual: Path, labels: tuple[str, str, str] = CHECK_LABELS) -> list[str]:
     """Paths (relative to the package) that differ, byte for byte, between two trees."""
 
     def files(top: Path) -> dict[str, Path]:
@@ -293,10 +299,11 @@ def differences(expected: Path, actual: Path) -> list[str]:
         }
 
     want, have = files(expected), files(actual)
-    found = [f"{name} (missing from generated/)" for name in want.keys() - have.keys()]
-    found += [f"{name} (not produced by the contract)" for name in have.keys() - want.keys()]
+    only_expected, only_actual, differing = labels
+    found = [f"{name} ({only_expected})" for name in want.keys() - have.keys()]
+    found += [f"{name} ({only_actual})" for name in have.keys() - want.keys()]
     found += [
-        f"{name} (differs)"
+        f"{name} ({differing})"
         for name in want.keys() & have.keys()
         if want[name].read_bytes() != have[name].read_bytes()
     ]
@@ -331,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check and not TARGET.is_dir():
             print(f"scripts/generate --check: {TARGET.relative_to(ROOT)} does not exist")
             return 1
-        stale = stale_files(fresh)
+        stale = stale_files(fresh, CHECK_LABELS if args.check else WRITE_LABELS)
         if args.check:
             if stale:
                 print("scripts/generate --check: the generated files do not match openapi/images.yaml:")
@@ -355,13 +362,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def stale_files(fresh: Path) -> list[str]:
+def stale_files(fresh: Path, labels: tuple[str, str, str] = CHECK_LABELS) -> list[str]:
     """What differs between a fresh generation (`fresh`, params.py beside it) and the
-    repository's generated/ and params.py, as lines naming each file."""
-    stale = differences(fresh, TARGET) if TARGET.is_dir() else [f"{TARGET.relative_to(ROOT)} (missing)"]
+    repository's generated/ and params.py, as lines naming each file (see CHECK_LABELS)."""
+    if TARGET.is_dir():
+        stale = differences(fresh, TARGET, labels)
+    else:
+        stale = [f"{TARGET.relative_to(ROOT)} ({'new' if labels == WRITE_LABELS else 'missing'})"]
     fresh_params = fresh.parent / PARAMS.name
     if not PARAMS.is_file() or PARAMS.read_bytes() != fresh_params.read_bytes():
-        stale.append(f"{PARAMS.relative_to(ROOT)} (differs)")
+        stale.append(f"{PARAMS.relative_to(ROOT)} ({labels[2]})")
     return stale
 
 

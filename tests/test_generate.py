@@ -85,6 +85,27 @@ def test_a_file_added_by_hand_to_generated_is_reported(project_copy: Path) -> No
     assert "patch.py (not produced by the contract)" in done.stdout
 
 
+def test_differences_name_each_file_as_the_check_and_a_generation_see_it(tmp_path: Path) -> None:
+    fresh, repository = tmp_path / "fresh", tmp_path / "repository"
+    for tree, files in ((fresh, {"same.py": "a", "changed.py": "new", "added.py": "x"}),
+                        (repository, {"same.py": "a", "changed.py": "old", "gone.py": "y"})):  # fmt: skip
+        (tree / "__pycache__").mkdir(parents=True)
+        (tree / "__pycache__" / "same.cpython-311.pyc").write_text(tree.name)  # never compared
+        for name, text in files.items():
+            (tree / name).write_text(text)
+
+    assert PIPELINE.differences(fresh, repository) == [
+        "added.py (missing from generated/)",
+        "changed.py (differs)",
+        "gone.py (not produced by the contract)",
+    ]
+    assert PIPELINE.differences(fresh, repository, PIPELINE.WRITE_LABELS) == [
+        "added.py (new)",
+        "changed.py (changed)",
+        "gone.py (removed)",
+    ]
+
+
 # ---- the lenient copy the generator reads --------------------------------------------------------
 
 
