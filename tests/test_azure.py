@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +21,7 @@ from tests.support.azure_server import API_VERSION, azure_server
 from tests.support.dialect_servers import PNG
 from tests.support.images import png_bytes
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
 
 
 @pytest.fixture(autouse=True)

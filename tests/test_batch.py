@@ -9,7 +9,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,8 @@ from imagegen.batch.pacing import Pacer
 from imagegen.batch.progress import Progress, Snapshot
 from tests.conftest import REFERENCE_TOKEN
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
+
 SMALL = {"model": "dall-e-2", "size": "256x256", "response_format": "b64_json"}
 
 

@@ -9,7 +9,6 @@ import os
 import random
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,7 +24,8 @@ from imagegen.batch.state import idempotency_key
 from imagegen.server import ServerConfig, serve_in_background
 from tests.conftest import REFERENCE_TOKEN
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
+
 SMALL = {"model": "dall-e-2", "size": "256x256", "response_format": "b64_json"}
 SLOW_TOKEN = "sk-resume-slow-77f0"
 WAIT_S = 60.0

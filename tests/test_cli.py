@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from imagegen import __version__, load_contract
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
 
 
 def imagegen(*args: str) -> subprocess.CompletedProcess[str]:

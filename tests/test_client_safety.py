@@ -14,7 +14,6 @@ import re
 import socket
 import ssl
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -35,11 +34,10 @@ from imagegen import (
 )
 
 from .conftest import REFERENCE_TOKEN
-from .support.cli import run_main
+from .support.cli import IMAGEGEN, run_main
 from .support.images import png_bytes
 from .support.recording_server import recording_server
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 SECRET = "sk-SECRET-safety-1234567890"
 SMALL = {"model": "dall-e-2", "size": "256x256", "response_format": "b64_json"}
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,11 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from imagegen.conformance import run_conformance
 from imagegen.server import ServerConfig, create_app
 
+from .support.cli import IMAGEGEN
 from .support.interrupt import interruptible
 from .test_conformance_zoo import serving
 from .zoo.defects import TOKEN, ZOO
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 DELAY_S = 2.0
 LIMIT_S = 3
 

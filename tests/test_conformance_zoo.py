@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -29,11 +28,10 @@ from imagegen.conformance import Outcome, run_conformance
 from imagegen.conformance.report import write_reports
 from imagegen.server import ServerConfig, create_app
 
-from .support.cli import run_main
+from .support.cli import IMAGEGEN, run_main
 from .zoo.clean import CLEAN, Clean
 from .zoo.defects import TOKEN, ZOO, Defect, Exchange, Rewriting, _ok_json, _reference
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 START_TIMEOUT_S = 10.0
 RUN_TIMEOUT_S = 300
 SMALL = {"max_examples": 3, "seed": 1}

@@ -6,18 +6,16 @@ import copy
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from .support.cli import run_main
+from .support.cli import IMAGEGEN, run_main
 from .support.official_style import official_style
 
 ROOT = Path(__file__).resolve().parents[1]
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 CONTRACT = ROOT / "openapi" / "images.yaml"
 
 

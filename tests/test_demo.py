@@ -7,7 +7,6 @@ import hashlib
 import os
 import re
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from imagegen import ImagesClient, ImagesError
 from imagegen.cli import demo_command
 from imagegen.cli.main import main
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
 
 # name: (width, height), in the order the demo makes them
 EXPECTED = {

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +25,7 @@ from tests.support import dialect_servers
 from tests.support.dialect_servers import PNG, PNG_B64
 from tests.support.images import png_bytes
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
 
 
 def client(base_url: str, **options: object) -> ImagesClient:

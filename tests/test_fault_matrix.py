@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -29,8 +28,8 @@ from imagegen import (
 from imagegen import client as client_module
 
 from .conftest import REFERENCE_TOKEN
+from .support.cli import IMAGEGEN
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 SMALL = {"model": "dall-e-2", "size": "256x256", "response_format": "b64_json"}
 STREAMING = {"model": "gpt-image-1.5", "size": "1024x1024", "quality": "low", "partial_images": 1}
 # fault -> what a call with two retries ends in (None: the images)

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ from tests.conftest import REFERENCE_TOKEN
 from tests.support.images import mask_bytes, png_bytes
 from tests.support.recording_server import recording_server
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
+from .support.cli import IMAGEGEN
+
 ANSWER = {"created": 1, "data": [{"b64_json": base64.b64encode(png_bytes(8, 8)).decode()}]}
 
 

@@ -6,7 +6,6 @@ import json
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .support.cli import IMAGEGEN
 from .support.images import png_bytes
 
-IMAGEGEN = str(Path(sys.executable).parent / "imagegen")
 START_TIMEOUT_S = 20
 
 

@@ -17,7 +17,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .test_serve_command import IMAGEGEN, serving
+from .support.cli import IMAGEGEN
+from .test_serve_command import serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SLOW = {"prompt": "shared", "model": "dall-e-2", "size": "512x512", "n": 3}

@@ -102,7 +102,8 @@ class IdempotencyRecords:
         found: list[Entry] = []
 
         def taken(current: Entry | None) -> bool:
-            found.extend(filter(None, [current]))
+            if current is not None:
+                found.append(current)
             return current is not None
 
         # Most keys are new: claimed in the one transaction that reads the record, if any.

@@ -388,8 +388,8 @@ class Bucket:
                     self._discard(staged)
                     return None
                 replaced = current.size if current is not None else 0
-                if current is not None and staged is None and current.has_file:
-                    victims.append(current)  # its file goes; a staged file replaces it instead
+                if current is not None and staged is None:
+                    victims.append(current)  # its file, if any, goes; a staged file replaces it instead
                 victims += self._make_room(db, size - replaced, now, keep=name)
                 expires_at = now + ttl_s
                 # One statement per row (the replaced entry's row is overwritten, not deleted and
