@@ -181,7 +181,7 @@ class _Checker:
         if body.get("stream"):
             return BadLine(number, "asks for a stream; a batch's requests are answered whole", custom_id)
         schema = operation.bodies[JSON]
-        if self.validator is not None:
+        if self.validator is not None and not self.validator.is_valid(schema, body):
             problems = self.validator.errors(schema, body)
             if problems:
                 return BadLine(number, f"the body breaks the contract: {problems[0]}", custom_id)
