@@ -319,8 +319,8 @@ class _State:
     async def _answer(self, request: Request, prepared: Prepared, name: str | None) -> Response:
         """The JSON answer; under an Idempotency-Key (its record `name`) claimed, made and kept
         in one trip to the pool, or the answer remembered."""
-        base = _files_base(request)
         job, images = prepared.job, self.images
+        base = _files_base(request) if job.response_format == "url" else ""  # base_url is not free
 
         def answer() -> bytes:
             return answer_body(job, images, base.__add__)
