@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import jsonschema_rs
 import pytest
 
-from imagegen.contract import RequestInvalid, default_contract
+from imagegen.contract import RequestInvalid, RequestValidator, default_contract
 from imagegen.contract.validation import FILE_PLACEHOLDER
 
 CONTRACT = default_contract()
@@ -59,9 +62,29 @@ def test_the_quick_check_and_jsonschema_agree_on_every_field_and_value(schema_na
 def test_the_quick_check_is_jsonschema_rs_and_an_invalid_body_still_gets_jsonschema_s_message() -> None:
     validator = CONTRACT.validator
     validator.is_valid("CreateImageRequest", {"prompt": "a cat"})
-    quick = validator._quick["CreateImageRequest"]
+    quick = validator._checked_by("CreateImageRequest")[1]
     assert isinstance(getattr(quick, "__self__", None), jsonschema_rs.Draft202012Validator)
     with pytest.raises(RequestInvalid) as caught:
         validator.check_json("CreateImageRequest", {"prompt": "a cat", "n": 0})
     assert caught.value.param == "n"
     assert caught.value.message == "Invalid 'n': 0 is less than the minimum of 1."
+
+
+def test_threads_checking_bodies_on_a_new_validator_at_once_all_get_answers() -> None:
+    """The server's jobs share one validator; the first checks of a schema race to build it."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns every few bytecodes: races show at once
+    try:
+        for _ in range(20):
+            validator = RequestValidator(CONTRACT.document)
+            start = threading.Barrier(8)
+
+            def check(validator: RequestValidator = validator, start: threading.Barrier = start) -> Any:
+                start.wait(timeout=10)
+                return validator.check_json("CreateImageRequest", {"prompt": "a cat"})
+
+            with ThreadPoolExecutor(8) as threads:
+                answers = list(threads.map(lambda _: check(), range(8)))
+            assert answers == [{"prompt": "a cat"}] * 8
+    finally:
+        sys.setswitchinterval(interval)

@@ -58,28 +58,28 @@ class RequestValidator:
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._document = document
-        self._validators: dict[str, jsonschema.Draft202012Validator] = {}
-        self._quick: dict[str, Callable[[Any], bool]] = {}
+        # One entry per schema, set at once: the server's jobs share this validator, and a
+        # thread must never find one of a schema's two checkers without the other.
+        self._checkers: dict[str, tuple[jsonschema.Draft202012Validator, Callable[[Any], bool]]] = {}
 
     def _validator(self, schema_name: str) -> jsonschema.Draft202012Validator:
-        if schema_name not in self._validators:
+        return self._checked_by(schema_name)[0]
+
+    def _checked_by(self, schema_name: str) -> tuple[jsonschema.Draft202012Validator, Callable[[Any], bool]]:
+        found = self._checkers.get(schema_name)
+        if found is None:
             import jsonschema
 
             components = self._document["components"]
             schemas = components.get("schemas", {})
             root = {**_inlined(schemas[schema_name], schemas, (schema_name,)), "components": components}
             validator = jsonschema.Draft202012Validator(root)
-            self._validators[schema_name] = validator
-            self._quick[schema_name] = _quick_check(root, validator)
-        return self._validators[schema_name]
+            found = self._checkers[schema_name] = (validator, _quick_check(root, validator))
+        return found
 
     def is_valid(self, schema_name: str, instance: Any) -> bool:
         """Whether `instance` satisfies components/schemas/`schema_name` (the quick check)."""
-        quick = self._quick.get(schema_name)
-        if quick is None:
-            self._validator(schema_name)
-            quick = self._quick[schema_name]
-        return quick(instance)
+        return self._checked_by(schema_name)[1](instance)
 
     def errors(self, schema_name: str, instance: Any) -> list[str]:
         """The messages of every way `instance` breaks components/schemas/`schema_name`."""
