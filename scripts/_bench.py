@@ -178,7 +178,7 @@ RPS_SIZE = "256x256"
 RPS_MODEL = "dall-e-2"
 RPS_CONCURRENCY = 8  # connections; with two workers, half on each
 RPS_TARGET = at_least(0.9)  # one worker's req/s / in-process paint+encode images/s
-WORKERS_TARGET = at_least(1.7)  # two workers' req/s / one worker's
+WORKERS_TARGET = at_least(1.7)  # two workers' req/s / one worker's, each worker one job (one core)
 SERVER_START_TIMEOUT_S = 60.0
 SERVER_STOP_TIMEOUT_S = 10.0
 REQUEST_TIMEOUT_S = 30.0
@@ -209,6 +209,8 @@ if os.environ.get("IMAGEGEN_BENCH_QUEUE"):
     config = dataclasses.replace(config, queue=int(os.environ["IMAGEGEN_BENCH_QUEUE"]))
 if os.environ.get("IMAGEGEN_BENCH_FAULTS"):
     config = dataclasses.replace(config, faults_enabled=True)
+if os.environ.get("IMAGEGEN_BENCH_JOBS"):
+    config = dataclasses.replace(config, jobs=int(os.environ["IMAGEGEN_BENCH_JOBS"]))
 workers = int(os.environ.get("IMAGEGEN_BENCH_WORKERS", "1"))
 serve_forever(config, "127.0.0.1", 0, on_ready=lambda url: print(url, flush=True), workers=workers)
 """
@@ -253,37 +255,45 @@ class LoadResult:
     "256x256 PNG generations/s: one worker vs painting in-process, two workers vs one (own processes)",
 )
 def server_rps(settings: Settings) -> list[Row]:
-    """Requests/s of one uvicorn worker over loopback, as a ratio to paint+encode in-process, and
-    of `--workers 2` as a ratio to one worker, in alternating rounds (so both see the same noise).
+    """Requests/s of one uvicorn worker over loopback (the defaults: two jobs), as a ratio to
+    paint+encode in one thread in-process, and of `--workers 2` as a ratio to one worker, with
+    one job each (a worker of one job uses one core: that ratio is how processes scale), in
+    alternating rounds (so every side sees the same noise).
 
+    With the default two jobs, one worker compresses one picture (zlib, without the interpreter
+    lock) while it draws the next, so it already uses part of the second core, and a second
+    worker has less left to add: the two default servers' rates are printed beside the ratio.
     Each round also paints in two processes at once, in-process: how much the machine's two
-    cores give at that moment (a shared or throttled machine gives less than 2x), printed beside
-    the two workers' ratio.
+    cores give at that moment (a shared or throttled machine gives less than 2x).
     """
     rounds = settings.count(10, 4)  # short rounds, so that a change of load hits every side alike
     count = settings.count(120, 60)
     warmup = settings.count(48, 24)
     limit_s = settings.seconds(60.0, 30.0)
     floor, single, double, pair = LoadResult(), LoadResult(), LoadResult(), LoadResult()
+    single_job, double_job = LoadResult(), LoadResult()
     with (
         server_process() as one,
         server_process(workers=2) as two,
+        server_process(jobs=1) as one_job,
+        server_process(workers=2, jobs=1) as two_jobs,
         ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as painters,
     ):
-        for url, workers in ((one, 1), (two, 2)):
+        servers = ((one, 1, single), (two, 2, double), (one_job, 1, single_job), (two_jobs, 2, double_job))
+        for url, workers, _ in servers:
             drive_load(url, rps_prompts(warmup, "warm-up"), RPS_CONCURRENCY, limit_s, workers)
         list(painters.map(_floor_rate, [(rps_prompts(warmup, "pair warm-up"), limit_s)] * 2))
         for number in range(rounds):
             prompts = rps_prompts(count, f"round {number}")
             floor.add(paint_floor(prompts, warmup if number == 0 else 0, limit_s))
-            single.add(drive_load(one, prompts, RPS_CONCURRENCY, limit_s, 1))
-            double.add(drive_load(two, prompts, RPS_CONCURRENCY, limit_s, 2))
+            for url, workers, load in servers:
+                load.add(drive_load(url, prompts, RPS_CONCURRENCY, limit_s, workers))
             started = time.perf_counter()
             halves = [(prompts[: count // 2], limit_s), (prompts[count // 2 :], limit_s)]
             pair.completed += sum(done for done, _ in painters.map(_floor_rate, halves))
             pair.elapsed_s += time.perf_counter() - started
-    check_sample(single.sample, rps_prompts(count, "round 0")[0])
-    check_sample(double.sample, rps_prompts(count, "round 0")[0])
+    for load in (single, double, single_job, double_job):
+        check_sample(load.sample, rps_prompts(count, "round 0")[0])
     machine = pair.rate / floor.rate if floor.rate else 0.0
     return [
         Row(
@@ -295,13 +305,16 @@ def server_rps(settings: Settings) -> list[Row]:
         ),
         Row(
             "server-rps",
-            Measure("the same, --workers 2", double.rate, "req/s"),
-            Measure("1 worker", single.rate, "req/s"),
+            Measure("the same, --workers 2 --jobs 1", double_job.rate, "req/s"),
+            Measure("1 worker, --jobs 1", single_job.rate, "req/s"),
             WORKERS_TARGET,
-            details=load_details(double, floor, rounds)
+            details=load_details(double_job, floor, rounds)
             + f"; the machine meanwhile: two processes painting in-process made {pair.rate:.1f} "
             f"images/s, {machine:.2f}x one (two workers reached "
-            f"{double.rate / single.rate / machine if machine else 0:.0%} of that scaling)",
+            f"{double_job.rate / single_job.rate / machine if machine else 0:.0%} of that scaling); "
+            f"with the default two jobs: --workers 2 {double.rate:.1f} req/s, 1 worker "
+            f"{single.rate:.1f} req/s ({double.rate / single.rate if single.rate else 0:.2f}x: one "
+            f"worker already uses part of the second core)",
         ),
     ]
 
@@ -329,13 +342,19 @@ def load_details(load: LoadResult, floor: LoadResult, rounds: int) -> str:
 
 @contextmanager
 def server_process(
-    token: str | None = None, workers: int = 1, queue: int | None = None, faults: bool = False
+    token: str | None = None,
+    workers: int = 1,
+    queue: int | None = None,
+    faults: bool = False,
+    jobs: int | None = None,
 ) -> Iterator[str]:
     """Run the reference server (no auth unless `token`, 127.0.0.1, a free port, `workers`
-    processes, `queue` requests waiting per worker, faults on demand if `faults`) in its own
-    process; yields its base URL and stops it when the block ends, however it ends."""
+    processes, `queue` requests waiting and `jobs` painting per worker, faults on demand if
+    `faults`) in its own process; yields its base URL and stops it when the block ends, however
+    it ends."""
     environment = {
         "IMAGEGEN_BENCH_WORKERS": str(workers),
+        **({"IMAGEGEN_BENCH_JOBS": str(jobs)} if jobs else {}),
         **({"IMAGEGEN_BENCH_TOKEN": token} if token else {}),
         **({"IMAGEGEN_BENCH_QUEUE": str(queue)} if queue else {}),
         **({"IMAGEGEN_BENCH_FAULTS": "1"} if faults else {}),

@@ -154,6 +154,7 @@ def test_limits_and_store_bounds_from_the_command_line(tmp_path: Path) -> None:
         ((), "no token configured: give --token (or set IMAGEGEN_SERVER_TOKENS), or --no-auth"),
         (("--no-auth", "--workers", "0"), "--workers must be at least 1, not 0"),
         (("--no-auth", "--queue", "-1"), "--queue must be at least 0, not -1"),
+        (("--no-auth", "--jobs", "0"), "--jobs must be at least 1, not 0"),
         (("--no-auth", "--max-body", "lots"), "expected a positive number such as 500, 64K, 256M or 1G"),
         (("--no-auth", "--url-ttl", "0"), "--url-ttl must be more than 0 seconds, not 0"),
         (("--no-auth", "--port", "70000"), "--port must be between 0 and 65535"),

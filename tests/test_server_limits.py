@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import socket
@@ -17,6 +18,7 @@ import pytest
 from PIL import Image
 
 from imagegen.server import Limits, ServerConfig, serve_in_background
+from imagegen.server.pool import WorkPool
 
 from .conftest import REFERENCE_TOKEN
 
@@ -152,3 +154,32 @@ def test_a_huge_value_is_not_echoed_whole(reference_url: str) -> None:
     assert error["param"] == "model"
     assert len(answer.content) < 3000
     assert "'" + "m" * 80 + "'… (999920 more characters)" in error["message"]
+
+
+def test_by_default_a_worker_runs_two_jobs_at_once_and_no_more() -> None:
+    """One job compresses (zlib, without the interpreter lock) while the other draws."""
+    config = ServerConfig(auth=False)
+    pool = WorkPool(config.jobs, config.queue, config.busy_retry_after_s)
+    both = threading.Barrier(2, timeout=10)  # broken unless two tasks run at the same time
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def job() -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        try:
+            both.wait()
+            time.sleep(0.05)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    async def four() -> None:
+        await asyncio.gather(*(pool.run(job) for _ in range(4)))
+
+    try:
+        asyncio.run(four())
+    finally:
+        pool.close()
+    assert most[0] == 2

@@ -103,14 +103,13 @@ def add_arguments(serve: argparse.ArgumentParser, name: str) -> None:
     scale.add_argument(
         "--jobs",
         type=int,
-        default=1,
         metavar="N",
-        help="decoding/painting tasks at once per worker (default 1)",
+        help="decoding/painting tasks at once per worker, in threads (default 2: one picture is "
+        "compressed while the next is drawn)",
     )
     scale.add_argument(
         "--queue",
         type=int,
-        default=8,
         metavar="N",
         help="requests waiting per worker beyond --jobs; more get 503 with Retry-After (default 8)",
     )
@@ -183,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         ("--jobs", args.jobs, 1),
         ("--queue", args.queue, 0),
     ):
-        if value < least:
+        if value is not None and value < least:
             print(f"imagegen serve: {option} must be at least {least}, not {value}", file=sys.stderr)
             return 2
     if args.batch_delay < 0:
@@ -223,11 +222,11 @@ def run(args: argparse.Namespace) -> int:
             access_log=not args.quiet,
             limits=_limits(args),
             data_dir=args.data_dir,
-            jobs=args.jobs,
-            queue=args.queue,
             allow_url_fetch=args.allow_url_fetch,
             batch_delay_s=args.batch_delay,
             **_optional(
+                jobs=args.jobs,
+                queue=args.queue,
                 files_max_bytes=args.file_store,
                 store_max_bytes=args.image_store,
                 idempotency_max_bytes=args.idempotency_store,
