@@ -85,6 +85,14 @@ def test_requests_are_spread_over_the_pools_and_their_connections_kept(slow_url:
     asyncio.run(run())
 
 
+def test_one_request_at_a_time_uses_one_connection(slow_url: str) -> None:
+    async def run() -> set[str]:
+        async with httpx.AsyncClient(transport=PooledTransport()) as client:
+            return {(await client.get(slow_url + "/now")).text for _ in range(10)}
+
+    assert len(asyncio.run(run())) == 1
+
+
 def test_the_default_pool_would_have_opened_connections_again(slow_url: str) -> None:
     """What the test above guards against: httpx's one pool keeps 20 alive, so the second wave
     of 32 opens new connections."""

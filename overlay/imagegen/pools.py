@@ -8,7 +8,11 @@ per request on this project's 2-core test machine, several times the request its
 default pool keeps only 20 connections alive, so at 64 requests in flight it opens and closes
 a connection for most requests instead. Eight pools of eight keep 64 connections alive at an
 eighth of the walking: a loop of 64 generations in flight ran 10-20 % faster, at a fifth less
-client CPU, than with the default pool.
+client CPU, than with the default pool. Thirty-two pools of two took a batch's client CPU per
+request down by another 15-25 % (2.5-3.0 ms against 3.3-4.5 ms, saving each image included).
+
+A request goes to the first of the least busy pools, so a client with one request at a time
+uses one connection, and one with N in flight about N (one TLS handshake each on a real server).
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ from collections.abc import AsyncIterator
 
 import httpx
 
-SHARDS = 8
-KEPT_ALIVE_PER_SHARD = 8
-CONNECTIONS_PER_SHARD = 16
-"""Eight pools of up to 16 connections (128 in all, where httpx's one pool has 100), of which
-eight each are kept alive between requests."""
+SHARDS = 32
+KEPT_ALIVE_PER_SHARD = 2
+CONNECTIONS_PER_SHARD = 4
+"""Thirty-two pools of up to 4 connections (128 in all, where httpx's one pool has 100), of which
+two each (64 in all) are kept alive between requests."""
 
 
 class PooledTransport(httpx.AsyncBaseTransport):
@@ -45,7 +49,6 @@ class PooledTransport(httpx.AsyncBaseTransport):
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=kept_alive)
         self._shards = [httpx.AsyncHTTPTransport(verify=context, limits=limits) for _ in range(shards)]
         self._busy = [0] * shards
-        self._next = 0
 
     @property
     def in_flight(self) -> list[int]:
@@ -72,16 +75,10 @@ class PooledTransport(httpx.AsyncBaseTransport):
             await shard.aclose()
 
     def _least_busy(self) -> int:
-        """The pool with the fewest requests in flight, the first from a turning start among equals
-        (so that an idle client spreads its requests, and their connections, over every pool)."""
-        count = len(self._busy)
-        start, self._next = self._next, (self._next + 1) % count
-        best = start
-        for step in range(1, count):
-            index = (start + step) % count
-            if self._busy[index] < self._busy[best]:
-                best = index
-        return best
+        """The first of the pools with the fewest requests in flight (so that a client with few
+        requests at a time reuses the connections of the first pools, opening no others)."""
+        busy = self._busy
+        return busy.index(min(busy))
 
     def _release(self, index: int) -> None:
         self._busy[index] -= 1
