@@ -368,7 +368,7 @@ def stale_files(fresh: Path, labels: tuple[str, str, str] = CHECK_LABELS) -> lis
     if TARGET.is_dir():
         stale = differences(fresh, TARGET, labels)
     else:
-        stale = [f"{TARGET.relative_to(ROOT)} ({'new' if labels == WRITE_LABELS else 'missing'})"]
+        stale = [f"{TARGET.relative_to(ROOT)} ({labels[0]})"]  # as new as any file it would hold
     fresh_params = fresh.parent / PARAMS.name
     if not PARAMS.is_file() or PARAMS.read_bytes() != fresh_params.read_bytes():
         stale.append(f"{PARAMS.relative_to(ROOT)} ({labels[2]})")
