@@ -511,12 +511,14 @@ class Bucket:
 
     def _expired(self, db: sqlite3.Connection, now: float, limit: int) -> list[Entry]:
         # `pinned IN (0, 1)` lets the one index on expiry serve this query too (a second index
-        # would be written on every put, for a sweep every half minute).
+        # would be written on every put, for a sweep every half minute). SQLite's planner does
+        # not see that by itself once a bucket holds a few hundred entries: it scanned them all
+        # by primary key, 0.2 ms on every write to a full bucket, hence INDEXED BY.
         return [
             self._entry(found)
             for found in db.execute(
-                f"SELECT {_COLUMNS} FROM entries WHERE bucket = ? AND pinned IN (0, 1) AND expires_at <= ? "
-                "LIMIT ?",
+                f"SELECT {_COLUMNS} FROM entries INDEXED BY entries_by_expiry "
+                "WHERE bucket = ? AND pinned IN (0, 1) AND expires_at <= ? LIMIT ?",
                 (self.name, now, limit),
             )
         ]
