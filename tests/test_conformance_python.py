@@ -4,10 +4,7 @@ failure carries the findings."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -18,8 +15,8 @@ from .zoo.apps import broken, reference
 from .zoo.defects import TOKEN
 
 pytestmark = pytest.mark.heavy
+pytest_plugins = ["pytester"]
 
-ROOT = Path(__file__).resolve().parents[1]
 QUICK = {"operations": ["generations"], "max_examples": 2, "phases": ["examples"]}
 
 
@@ -44,31 +41,28 @@ def test_check_server_fails_with_the_findings_in_the_message() -> None:
     assert raised.value.outcome.exit_status == 1
 
 
-def test_the_pytest_fixture_fails_a_test_with_the_findings(tmp_path: Path) -> None:
-    (tmp_path / "conftest.py").write_text('pytest_plugins = ["imagegen.conformance.pytest_plugin"]\n')
-    (tmp_path / "test_server.py").write_text(
-        "from tests.zoo.apps import broken, reference\n"
-        f"QUICK = {QUICK!r}\n"
-        "def test_reference(image_conformance):\n"
-        f"    image_conformance(app=reference, model='dall-e-3', token={TOKEN!r}, **QUICK)\n"
-        "def test_broken(image_conformance):\n"
-        f"    image_conformance(app=broken(), model='dall-e-2', token={TOKEN!r}, **QUICK)\n"
+def test_the_pytest_fixture_fails_a_test_with_the_findings(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["imagegen.conformance.pytest_plugin"]\n')
+    pytester.makepyfile(
+        test_server=(
+            "from tests.zoo.apps import broken, reference\n"
+            f"QUICK = {QUICK!r}\n"
+            "def test_reference(image_conformance):\n"
+            f"    image_conformance(app=reference, model='dall-e-3', token={TOKEN!r}, **QUICK)\n"
+            "def test_broken(image_conformance):\n"
+            f"    image_conformance(app=broken(), model='dall-e-2', token={TOKEN!r}, **QUICK)\n"
+        )
     )
-    environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=environment,
-        timeout=240,
-        check=False,
-    )
+    # In this process (a pytest run of its own, as a user's would be): a fresh interpreter
+    # spent most of its 7-8 s importing what this one has loaded already.
+    done = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
 
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert "1 failed, 1 passed" in done.stdout
-    assert "ConformanceFailure" in done.stdout
-    assert "An image URL serves something that is not an image" in done.stdout
+    output = done.stdout.str()
+    done.assert_outcomes(passed=1, failed=1)
+    assert "ConformanceFailure" in output
+    assert "An image URL serves something that is not an image" in output
+    reports = sorted(path.parent.parent.name for path in pytester.path.parent.rglob("conformance/report.md"))
+    assert reports == ["test_broken0", "test_reference0"]  # under each test's own tmp_path
 
 
 def run_command(*arguments: str) -> subprocess.CompletedProcess[str]:
