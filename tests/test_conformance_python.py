@@ -55,13 +55,14 @@ def test_the_pytest_fixture_fails_a_test_with_the_findings(pytester: pytest.Pyte
     )
     # In this process (a pytest run of its own, as a user's would be): a fresh interpreter
     # spent most of its 7-8 s importing what this one has loaded already.
-    done = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider")
+    runs = pytester.path / "runs"  # the inner run's tmp_path folders
+    done = pytester.runpytest_inprocess("-q", "-p", "no:cacheprovider", f"--basetemp={runs}")
 
     output = done.stdout.str()
     done.assert_outcomes(passed=1, failed=1)
     assert "ConformanceFailure" in output
     assert "An image URL serves something that is not an image" in output
-    reports = sorted(path.parent.parent.name for path in pytester.path.parent.rglob("conformance/report.md"))
+    reports = sorted(path.parent.parent.name for path in runs.rglob("conformance/report.md"))
     assert reports == ["test_broken0", "test_reference0"]  # under each test's own tmp_path
 
 
